@@ -1,0 +1,101 @@
+# Rathaus: the two commands of the README (`make demo`, `make test`) and their parts.
+# Everything a fresh machine needs is installed from here: venv, pinned Python packages,
+# npm packages (KERN UX, htmx, axe-core), Debian's Chromium for the browser tier.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+RATHAUS := $(BIN)/rathaus
+VAR := var
+STATIC_STAMP := src/rathaus/core/static/vendor/.built
+DEMO_ENV := RATHAUS_DEMO=1
+PORT ?= 8000
+
+.PHONY: demo test bench setup assets lint typecheck checks test-python test-api test-browser \
+        browser messages openapi clean
+
+setup: $(VENV)/.installed $(STATIC_STAMP)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(STATIC_STAMP): node_modules/.installed scripts/build-assets.mjs
+	node scripts/build-assets.mjs
+	touch $@
+
+assets: $(STATIC_STAMP)
+
+$(VAR):
+	mkdir -p $(VAR)
+
+# ---- make demo -------------------------------------------------------------
+demo: setup | $(VAR)
+	$(DEMO_ENV) $(RATHAUS) migrate --no-input
+	$(DEMO_ENV) $(RATHAUS) seed-demo
+	$(DEMO_ENV) $(RATHAUS) serve-demo --port $(PORT)
+
+# ---- make test -------------------------------------------------------------
+test: setup lint typecheck checks test-python test-browser
+	@echo "make test: all tiers passed$${DATABASE_URL:+ (database: $${DATABASE_URL%%@*}@...)}"
+
+lint: setup
+	$(BIN)/ruff check src tests conftest.py $(wildcard bench)
+	$(BIN)/ruff format --check src tests conftest.py $(wildcard bench)
+
+typecheck: setup
+	$(BIN)/mypy src/rathaus
+
+checks: setup | $(VAR)
+	$(RATHAUS) check --fail-level WARNING
+	$(RATHAUS) makemigrations --check --dry-run
+	$(RATHAUS) openapi --check
+
+# pytest (unit, integration and schemathesis against /api/v1/openapi.json); the browser tier
+# (marker e2e) runs separately so that a missing Chromium is reported on its own.
+test-python: setup | $(VAR)
+	$(BIN)/pytest -m "not e2e" -p no:playwright $(PYTEST_ARGS)
+
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's Chromium for the browser tier (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "#############################################################"; \
+	  echo "# BROWSER TIER SKIPPED: /usr/bin/chromium is missing."; \
+	  echo "# Install it with: sudo apt-get install chromium"; \
+	  echo "#############################################################"; \
+	fi
+
+test-browser: setup browser | $(VAR)
+	@rm -f $(VAR)/browser-tier-skipped
+	@if [ -x /usr/bin/chromium ]; then \
+	  $(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS); \
+	elif [ -n "$$RATHAUS_REQUIRE_BROWSER" ]; then \
+	  echo "BROWSER TIER SKIPPED but RATHAUS_REQUIRE_BROWSER is set: failing"; exit 1; \
+	else \
+	  echo "BROWSER TIER SKIPPED (see above)"; touch $(VAR)/browser-tier-skipped; \
+	fi
+
+# ---- make bench ------------------------------------------------------------
+bench: setup | $(VAR)
+	$(BIN)/python bench/run.py
+
+# ---- maintenance -----------------------------------------------------------
+messages: setup
+	cd src/rathaus && ../../$(RATHAUS) makemessages -l de -l en --no-obsolete && ../../$(RATHAUS) compilemessages
+
+openapi: setup
+	$(RATHAUS) openapi --write
+
+clean:
+	rm -rf $(VENV) node_modules src/rathaus/core/static/vendor

@@ -1,0 +1,70 @@
+"""Shared fixtures: the personas of CONVENTIONS.md and the test database's audit flush."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from rathaus.accounts.constants import MembershipRole, OfficeKind, Role
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_log_flushable() -> Iterator[None]:
+    """Transactional tests empty every table afterwards; the audit log's triggers refuse
+    that unless unlocked (core.services.audit_unlocked), so the flush runs unlocked."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from rathaus.core.services import audit_unlocked
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Any) -> None:
+        with audit_unlocked(using=self.connection.alias):
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate limits and log-in throttling live in the cache: each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def offices(db: None) -> dict[str, Any]:
+    from rathaus.accounts.tests.factories import OfficeFactory
+
+    city = OfficeFactory(name="Stadtverwaltung", kind=OfficeKind.ADMINISTRATION)
+    ordnungsamt = OfficeFactory(name="Ordnungsamt", parent=city)
+    standesamt = OfficeFactory(name="Standesamt", parent=city)
+    unit = OfficeFactory(name="Bürgerbüro Mitte", kind=OfficeKind.UNIT, parent=ordnungsamt)
+    return {"city": city, "ordnungsamt": ordnungsamt, "standesamt": standesamt, "unit": unit}
+
+
+@pytest.fixture
+def personas(offices: dict[str, Any]) -> dict[str, Any]:
+    """A citizen, two caseworkers of different offices, an office lead, department staff,
+    a jury member, an organisation member and an administrator."""
+    from rathaus.accounts.tests.factories import UserFactory, member, with_role
+
+    return {
+        "citizen": UserFactory(email="citizen@example.org"),
+        "caseworker": member(UserFactory(email="cw1@example.org"), offices["ordnungsamt"]),
+        "caseworker_other": member(UserFactory(email="cw2@example.org"), offices["standesamt"]),
+        "lead": member(
+            UserFactory(email="lead@example.org"), offices["ordnungsamt"], MembershipRole.LEAD
+        ),
+        "department": with_role(UserFactory(email="dep@example.org"), Role.DEPARTMENT_STAFF),
+        "jury": with_role(UserFactory(email="jury@example.org"), Role.JURY_MEMBER),
+        "organisation": with_role(UserFactory(email="org@example.org"), Role.ORGANISATION_MEMBER),
+        "admin": UserFactory(email="admin@example.org", is_staff=True, is_superuser=True),
+    }

@@ -1,0 +1,95 @@
+"""``rathaus seed-demo``: the Leipzig demo city (areas, offices) and a demo user for every
+role. Idempotent: run again, it keeps what exists and creates only what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from rathaus.accounts.constants import MembershipRole, Role
+from rathaus.accounts.models import Office, User
+from rathaus.accounts.services import office_membership_set, role_assign, user_create
+
+DEMO_PASSWORD = "rathaus-demo"  # noqa: S105 - printed for the demo on purpose
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    office: str = ""  # office name for caseworkers and leads
+
+
+DEMO_USERS = (
+    DemoUser("buerger@demo.rathaus.example", "Bea", "Bürger", Role.CITIZEN),
+    DemoUser(
+        "sachbearbeitung@demo.rathaus.example", "Sam", "Sachs", Role.CASEWORKER, "Ordnungsamt"
+    ),
+    DemoUser("standesamt@demo.rathaus.example", "Stefan", "Stand", Role.CASEWORKER, "Standesamt"),
+    DemoUser("amtsleitung@demo.rathaus.example", "Olga", "Ordner", Role.OFFICE_LEAD, "Ordnungsamt"),
+    DemoUser("referat@demo.rathaus.example", "Dora", "Digital", Role.DEPARTMENT_STAFF),
+    DemoUser("jury@demo.rathaus.example", "Jan", "Jury", Role.JURY_MEMBER),
+    DemoUser("organisation@demo.rathaus.example", "Ole", "Org", Role.ORGANISATION_MEMBER),
+    DemoUser("admin@demo.rathaus.example", "Ada", "Admin", Role.ADMINISTRATOR),
+)
+
+
+class Command(BaseCommand):
+    help = "Load the Leipzig demo city and demo users (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-outside-demo",
+            action="store_true",
+            help="seed although RATHAUS_DEMO is off (the demo accounts share a public password)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO and not options["allow_outside_demo"]:
+            raise CommandError(
+                "seed-demo creates accounts with a public password: run it with RATHAUS_DEMO=1"
+            )
+        call_command("import-leipzig-offices", stdout=self.stdout)
+        created = kept = 0
+        for demo in DEMO_USERS:
+            with transaction.atomic():
+                user = User.objects.filter(email=demo.email).first()
+                if user is not None:
+                    kept += 1
+                    continue
+                user = user_create(
+                    email=demo.email,
+                    password=DEMO_PASSWORD,
+                    first_name=demo.first_name,
+                    last_name=demo.last_name,
+                    is_staff=demo.role == Role.ADMINISTRATOR,
+                    is_superuser=demo.role == Role.ADMINISTRATOR,
+                )
+                if demo.office:
+                    office = Office.objects.filter(name=demo.office).first()
+                    if office is None:
+                        raise CommandError(f"demo office {demo.office!r} is missing")
+                    office_membership_set(
+                        actor=None,
+                        user=user,
+                        office=office,
+                        role=MembershipRole.LEAD
+                        if demo.role == Role.OFFICE_LEAD
+                        else MembershipRole.CASEWORKER,
+                    )
+                elif demo.role != Role.CITIZEN:
+                    role_assign(actor=None, user=user, role=demo.role)
+                created += 1
+        self.stdout.write(f"demo users: {created} created, {kept} kept")
+        self.stdout.write("")
+        self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+        for demo in DEMO_USERS:
+            where = f" – {demo.office}" if demo.office else ""
+            self.stdout.write(f"  {demo.role.label:<24} {demo.email}{where}")

@@ -1,0 +1,92 @@
+"""Reads of accounts, and the permission gate for offices (one gate per entity)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from rathaus.accounts.constants import STAFF_ROLES, MembershipRole, Role
+from rathaus.accounts.models import Office, User
+
+AnyUser = User | AnonymousUser
+
+
+def user_roles(*, user: AnyUser) -> frozenset[Role]:
+    """Every role of ``user``; cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[Role] | None = getattr(user, "_rathaus_roles", None)
+    if cached is not None:
+        return cached
+    roles = {Role(role) for role in user.role_assignments.values_list("role", flat=True)}
+    for membership_role in user.memberships.values_list("role", flat=True).distinct():
+        roles.add(Role.OFFICE_LEAD if membership_role == MembershipRole.LEAD else Role.CASEWORKER)
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    if not roles & STAFF_ROLES:
+        roles.add(Role.CITIZEN)
+    result = frozenset(roles)
+    user.__dict__["_rathaus_roles"] = result
+    return result
+
+
+def user_has_role(*, user: AnyUser, role: Role) -> bool:
+    return role in user_roles(user=user)
+
+
+def user_is_staff_member(*, user: AnyUser) -> bool:
+    return bool(user_roles(user=user) & STAFF_ROLES)
+
+
+def _sees_all_offices(user: AnyUser) -> bool:
+    roles = user_roles(user=user)
+    return Role.ADMINISTRATOR in roles or Role.DEPARTMENT_STAFF in roles
+
+
+def _visible_office_ids(user: User) -> set[int]:
+    """The offices a member works in, plus every unit below an office they lead."""
+    memberships = list(user.memberships.values_list("office_id", "role"))
+    visible = {office_id for office_id, _ in memberships}
+    frontier = {office_id for office_id, role in memberships if role == MembershipRole.LEAD}
+    while frontier:
+        children = set(Office.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        frontier = children - visible
+        visible |= children
+    return visible
+
+
+def office_list_for_user(*, user: AnyUser) -> QuerySet[Office]:
+    """Offices ``user`` may open as staff: their own, and for leads every unit below."""
+    if not user.is_authenticated:
+        return Office.objects.none()
+    offices = Office.objects.select_related("parent").order_by("name", "id")
+    if _sees_all_offices(user):
+        return offices
+    return offices.filter(pk__in=_visible_office_ids(user))
+
+
+def office_get_for_user(*, user: AnyUser, office_id: int) -> Office:
+    """The gate for offices: 404 when there is no such office, 403 when ``user`` may not
+    open it. Views never filter offices themselves."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    office = Office.objects.select_related("parent", "area").filter(pk=office_id).first()
+    if office is None:
+        raise Http404
+    if _sees_all_offices(user) or office.pk in _visible_office_ids(user):
+        return office
+    raise PermissionDenied
+
+
+def office_public_list() -> QuerySet[Office]:
+    """The public directory of offices (names, addresses, contact): no personal data."""
+    return Office.objects.select_related("parent", "area").order_by("name", "id")
+
+
+def user_confirmed_totp_device(*, user: User) -> TOTPDevice | None:
+    """The user's enrolled second factor, if any: with one, log-in asks for its code."""
+    device: TOTPDevice | None = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device

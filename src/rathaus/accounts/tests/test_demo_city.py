@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from rathaus.accounts.constants import OfficeKind
+from rathaus.accounts.models import Office, User
+from rathaus.core.constants import AreaKind
+from rathaus.core.models import Area
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_import_loads_leipzigs_districts_and_office_tree() -> None:
+    output = _run("import-leipzig-offices")
+    assert Area.objects.filter(kind=AreaKind.STADTBEZIRK).count() == 10
+    assert Area.objects.filter(kind=AreaKind.ORTSTEIL).count() == 63
+    assert Area.objects.get(name="Connewitz").parent.name == "Süd"  # type: ignore[union-attr]
+    root = Office.objects.get(kind=OfficeKind.ADMINISTRATION)
+    assert Office.objects.filter(parent=root, name="Ordnungsamt").exists()
+    health = Office.objects.get(name="Gesundheitsamt")
+    assert health.children.filter(name__startswith="Amtsärztlicher Dienst").count() == 2
+    unit = Office.objects.get(name__startswith="Amtsärztlicher Dienst. Sozialmedizin")
+    assert (unit.street, unit.postal_code, unit.city) == (
+        "Gustav-Mahler-Straße 3",
+        "04109",
+        "Leipzig",
+    )
+    assert "offices: 59 read, 59 created" in output
+
+
+def test_second_import_changes_nothing_and_says_so() -> None:
+    _run("import-leipzig-offices")
+    before = Office.objects.count(), Area.objects.count()
+    output = _run("import-leipzig-offices")
+    assert (Office.objects.count(), Area.objects.count()) == before
+    assert "0 created, 0 updated" in output
+    assert "nothing to change" in output
+
+
+def test_import_updates_a_changed_office(tmp_path: Path) -> None:
+    from rathaus.accounts import leipzig
+
+    _run("import-leipzig-offices")
+    changed = leipzig.OFFICES_FILE.read_text().replace(
+        '"Stadt Leipzig, Ordnungsamt"', '"Stadt Leipzig, Ordnungs- und Bürgeramt"'
+    )
+    path = tmp_path / "offices.ttl"
+    path.write_text(changed)
+    output = _run("import-leipzig-offices", "--offices", str(path))
+    assert "1 updated" in output
+    assert Office.objects.filter(name="Ordnungs- und Bürgeramt").exists()
+
+
+def test_broken_turtle_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "broken.ttl"
+    path.write_text("@prefix org: <http://www.w3.org/ns/org#> .\n<a> org:unitOf ")
+    with pytest.raises(CommandError, match="kein gültiges Turtle"):
+        _run("import-leipzig-offices", "--offices", str(path))
+    assert not Office.objects.exists()
+
+
+@override_settings(DEMO=True)
+def test_seed_demo_twice_keeps_one_user_per_role_and_prints_logins() -> None:
+    first = _run("seed-demo")
+    second = _run("seed-demo")
+    assert "demo users: 8 created" in first
+    assert "demo users: 0 created, 8 kept" in second
+    assert User.objects.count() == 8
+    assert "sachbearbeitung@demo.rathaus.example" in second
+    assert "rathaus-demo" in second
+
+
+@override_settings(DEMO=False)
+def test_seed_demo_refuses_outside_demo_mode() -> None:
+    with pytest.raises(CommandError, match="RATHAUS_DEMO"):
+        _run("seed-demo")

@@ -1,0 +1,44 @@
+"""The JSON API under /api/v1/: one NinjaAPI, one router per app. The OpenAPI document it
+generates is committed (docs/api/openapi.json) and checked for drift by `make test`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+
+from rathaus.accounts.api import router as accounts_router
+from rathaus.core import api_errors
+
+
+class RathausAPI(NinjaAPI):
+    """Every operation documents the one error shape as its ``default`` response, so clients
+    (and schemathesis) know what a 400, 404, 405, 413, 422, 429 or 500 looks like."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(api_errors.ERROR_SCHEMAS)
+        default = {
+            "description": "Error (message in German and English)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for path in schema["paths"].values():
+            for operation in path.values():
+                operation["responses"].setdefault("default", default)
+        return schema
+
+
+api = RathausAPI(
+    title="Rathaus API",
+    version="1",
+    description=(
+        "JSON API of Rathaus. Errors have one shape: `error` (a code), `message` (in the "
+        "language of the request, German by default) and `messages` (`de` and `en`)."
+    ),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api_errors.install(api)
+api.add_router("/", accounts_router)

@@ -1,0 +1,34 @@
+"""Outbox handlers that core provides: outgoing webhooks to other systems."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from urllib.parse import urlsplit
+
+from rathaus.core.models import OutboxMessage
+from rathaus.core.outbox import outbox_handler
+
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+@outbox_handler("webhook.post")
+def deliver_webhook(message: OutboxMessage) -> None:
+    """POST ``payload["body"]`` as JSON to ``payload["url"]`` with the message's idempotency
+    key in the ``Idempotency-Key`` header; any non-2xx answer counts as a failure."""
+    url = message.payload["url"]
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise ValueError("webhook URL must be http(s)")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        data=json.dumps(message.payload.get("body", {})).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.idempotency_key,
+            "User-Agent": "Rathaus-Outbox/1",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"webhook answered {response.status}")

@@ -1,0 +1,36 @@
+"""``rathaus worker``: delivers outbox messages (or hands them to Celery when
+CELERY_BROKER_URL is set). Stops cleanly on SIGTERM/SIGINT after the current batch."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from rathaus.core.outbox import new_worker_id, run_worker
+
+
+class Command(BaseCommand):
+    help = "Deliver outbox messages: at least once, with retries and a dead-letter state."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="one batch, then exit")
+        parser.add_argument("--batch", type=int, default=10, help="messages claimed per round")
+        parser.add_argument("--poll", type=float, default=1.0, help="seconds between empty rounds")
+        parser.add_argument("--worker-id", default="", help="name shown as lease owner")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        worker_id = options["worker_id"] or new_worker_id()
+        self.stdout.write(f"outbox worker {worker_id} running (Ctrl+C stops)")
+        run_worker(
+            worker_id=worker_id,
+            poll_seconds=options["poll"],
+            batch=options["batch"],
+            stop=stop,
+            once=options["once"],
+        )

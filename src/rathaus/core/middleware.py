@@ -1,0 +1,114 @@
+"""Request-level middleware: request ids and access log, metrics, body size limit, error pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from rathaus.core.context import request_id_var
+from rathaus.core.metrics import LATENCY, REQUESTS
+
+Handler = Callable[[HttpRequest], HttpResponse]
+access_log = logging.getLogger("rathaus.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the proxy when it looks sane, else makes one; echoes it back."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "unmatched"
+    return match.route or match.view_name or "unnamed"
+
+
+class MetricsMiddleware:
+    """Counts and times every request by route pattern (bounded label values) and logs it."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - start
+        route = _route(request)
+        method = request.method if request.method in _METHODS else "OTHER"
+        REQUESTS.labels(method, route, str(response.status_code)).inc()
+        LATENCY.labels(method, route).observe(elapsed)
+        user = getattr(request, "user", None)
+        access_log.info(
+            "request",
+            extra={
+                "method": method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+            },
+        )
+        return response
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over RATHAUS_MAX_REQUEST_BYTES before anything reads them (413)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from rathaus.core.errors import error_response
+
+            return error_response(request, 413)
+        return self.get_response(request)
+
+
+class ErrorPageMiddleware:
+    """Gives bare 405 answers (from require_http_methods or the API router) a page or a
+    JSON body in the user's language."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code == 405 and "json" not in content_type:
+            from rathaus.core.errors import error_response
+
+            allowed = response.get("Allow", "")
+            response = error_response(request, 405)
+            if allowed:
+                response["Allow"] = allowed
+        return response

@@ -1,0 +1,212 @@
+"""Delivery of outbox messages: at least once, with leases, retries and a dead-letter state.
+
+A worker *claims* due messages with a conditional UPDATE (works the same on SQLite and
+PostgreSQL, and two workers can never both win), which sets a lease. If the worker dies
+mid-delivery, the lease expires and another worker claims the message again; the receiver
+sees the same idempotency key and can ignore the repeat. A failed attempt is retried with
+exponential backoff until ``max_attempts``, then the message is dead-lettered for an
+administrator to look at (Django admin, "Outbox").
+
+Two ways to run it:
+- ``rathaus worker``: claims and delivers in this process (or a thread of ``serve-demo``).
+- With CELERY_BROKER_URL: ``rathaus worker`` only claims and hands each message to a Celery
+  task (core.tasks), which delivers it under the same lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from rathaus.core.constants import OutboxStatus
+from rathaus.core.metrics import OUTBOX_DELIVERIES
+from rathaus.core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+OutboxHandler = Callable[[OutboxMessage], None]
+HANDLERS: dict[str, OutboxHandler] = {}
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+def outbox_handler(topic: str) -> Callable[[OutboxHandler], OutboxHandler]:
+    """Register the function that delivers messages of ``topic``. It must be safe to call
+    again with the same message (it gets ``message.idempotency_key`` to pass on)."""
+
+    def register(func: OutboxHandler) -> OutboxHandler:
+        if topic in HANDLERS and HANDLERS[topic] is not func:
+            raise ValueError(f"outbox topic {topic!r} already has a handler")
+        HANDLERS[topic] = func
+        return func
+
+    return register
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_due(*, worker_id: str, limit: int = 10) -> list[int]:
+    """Claim up to ``limit`` due messages for ``worker_id``; returns the claimed ids."""
+    now = timezone.now()
+    _dead_letter_expired_last_attempts(now)
+    due = Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
+        status=OutboxStatus.IN_PROGRESS, leased_until__lt=now
+    )
+    candidates = list(
+        OutboxMessage.objects.filter(due, attempts__lt=F("max_attempts"))
+        .order_by("available_at", "id")
+        .values_list("id", flat=True)[: limit * 2]
+    )
+    claimed: list[int] = []
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    for message_id in candidates:
+        won = OutboxMessage.objects.filter(
+            due, pk=message_id, attempts__lt=F("max_attempts")
+        ).update(
+            status=OutboxStatus.IN_PROGRESS,
+            lease_owner=worker_id,
+            leased_until=now + lease,
+            attempts=F("attempts") + 1,
+        )
+        if won:
+            claimed.append(message_id)
+            if len(claimed) >= limit:
+                break
+    return claimed
+
+
+def _dead_letter_expired_last_attempts(now: object) -> None:
+    # A worker died during the last allowed attempt: nobody may try again.
+    OutboxMessage.objects.filter(
+        status=OutboxStatus.IN_PROGRESS, leased_until__lt=now, attempts__gte=F("max_attempts")
+    ).update(
+        status=OutboxStatus.DEAD,
+        lease_owner="",
+        leased_until=None,
+        last_error="lease expired during the last attempt (worker died?)",
+    )
+
+
+def backoff_seconds(attempts: int) -> float:
+    base = settings.OUTBOX_BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return float(min(base, MAX_BACKOFF_SECONDS) * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
+
+
+def deliver_claimed(*, message_id: int, worker_id: str) -> bool:
+    """Deliver a message this worker holds the lease of. Returns True when delivered."""
+    message = OutboxMessage.objects.filter(
+        pk=message_id, lease_owner=worker_id, status=OutboxStatus.IN_PROGRESS
+    ).first()
+    if message is None:
+        return False  # the lease was lost (expired and taken by another worker)
+    handler = HANDLERS.get(message.topic)
+    mine = OutboxMessage.objects.filter(pk=message_id, lease_owner=worker_id)
+    try:
+        if handler is None:
+            raise LookupError(f"no outbox handler for topic {message.topic!r}")
+        handler(message)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        dead = message.attempts >= message.max_attempts
+        mine.update(
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            lease_owner="",
+            leased_until=None,
+            last_error=error,
+            available_at=timezone.now() + timedelta(seconds=backoff_seconds(message.attempts)),
+        )
+        OUTBOX_DELIVERIES.labels(message.topic, "dead" if dead else "retry").inc()
+        logger.warning(
+            "outbox delivery failed",
+            extra={
+                "outbox_id": message.pk,
+                "topic": message.topic,
+                "attempt": message.attempts,
+                "dead": dead,
+                "error_type": type(exc).__name__,
+            },
+        )
+        return False
+    mine.update(
+        status=OutboxStatus.DELIVERED,
+        lease_owner="",
+        leased_until=None,
+        last_error="",
+        delivered_at=timezone.now(),
+    )
+    OUTBOX_DELIVERIES.labels(message.topic, "delivered").inc()
+    logger.info(
+        "outbox delivered",
+        extra={"outbox_id": message.pk, "topic": message.topic, "attempt": message.attempts},
+    )
+    return True
+
+
+def process_batch(*, worker_id: str, limit: int = 10) -> int:
+    """Claim and deliver one batch in this process; returns how many were claimed."""
+    claimed = claim_due(worker_id=worker_id, limit=limit)
+    for message_id in claimed:
+        deliver_claimed(message_id=message_id, worker_id=worker_id)
+    return len(claimed)
+
+
+def dispatch_to_celery(*, limit: int = 100) -> int:
+    """Claim due messages and hand each to a Celery task that delivers it under the lease."""
+    from rathaus.core.tasks import outbox_deliver
+
+    worker_id = f"celery:{uuid.uuid4().hex[:12]}"
+    claimed = claim_due(worker_id=worker_id, limit=limit)
+    for message_id in claimed:
+        outbox_deliver.delay(message_id, worker_id)
+    return len(claimed)
+
+
+def run_worker(
+    *,
+    worker_id: str | None = None,
+    poll_seconds: float = 1.0,
+    batch: int = 10,
+    stop: threading.Event | None = None,
+    once: bool = False,
+) -> None:
+    """The loop behind ``rathaus worker`` and the demo's in-process thread."""
+    worker_id = worker_id or new_worker_id()
+    stop = stop or threading.Event()
+    use_celery = bool(settings.CELERY_BROKER_URL)
+    logger.info("outbox worker started", extra={"worker_id": worker_id, "celery": use_celery})
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            if use_celery:
+                done = dispatch_to_celery(limit=batch)
+            else:
+                done = process_batch(worker_id=worker_id, limit=batch)
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+            logger.exception("outbox worker: batch failed; retrying")
+            done = 0
+        if once:
+            break
+        if done == 0:
+            stop.wait(poll_seconds)
+    logger.info("outbox worker stopped", extra={"worker_id": worker_id})
+
+
+def start_inprocess_worker() -> threading.Thread:
+    """Used by ``serve-demo``: the worker as a daemon thread beside the web server."""
+    thread = threading.Thread(
+        target=run_worker, kwargs={"poll_seconds": 2.0}, name="outbox-worker", daemon=True
+    )
+    thread.start()
+    return thread

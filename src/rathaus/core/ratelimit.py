@@ -1,0 +1,46 @@
+"""Fixed-window rate limits for public endpoints, kept in Django's cache."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"5/h"`` -> (5, 3600)."""
+    count, _, period = rate.partition("/")
+    return int(count), _PERIODS[period]
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind RATHAUS_PROXY_COUNT trusted proxies the
+    address the outermost of them saw (X-Forwarded-For, counted from the right, so a client
+    cannot forge it by sending its own header)."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = settings.PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+
+
+def ratelimit_exceeded(*, scope: str, key: str, rate: str) -> bool:
+    """Count one hit for ``key`` in ``scope``; True once the rate is exceeded."""
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no personal data as cache key
+    cache_key = f"rl:{scope}:{window}:{digest}"
+    cache.add(cache_key, 0, timeout=period + 5)
+    try:
+        hits = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=period + 5)
+        hits = 1
+    return hits > limit

@@ -1,0 +1,54 @@
+"""The public site: home page, the pillars' entry pages and the legal pages. The pillars
+fill their pages in as their apps arrive."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+PILLARS = {
+    "buergerservice": (
+        _("Bürgerservice"),
+        _("Leistungen der Stadt finden, Anträge online stellen und ihren Stand verfolgen."),
+    ),
+    "mobilitaet": (
+        _("Mobilität & Stadtdaten"),
+        _("Abfahrten, Verbindungen und die Qualität des Nahverkehrs; offene Daten der Stadt."),
+    ),
+    "wirtschaft": (
+        _("Digitale Wirtschaft"),
+        _("Unternehmen, Start-ups und Forschung in der Stadt: wer macht was, wer sucht wen."),
+    ),
+    "leipzig-digital": (
+        _("Leipzig.digital"),
+        _("Die Digitalstrategie der Stadt, ihre Maßnahmen, Förderprojekte und Wettbewerbe."),
+    ),
+}
+LEGAL = {
+    "impressum": _("Impressum"),
+    "datenschutz": _("Datenschutz"),
+    "barrierefreiheit": _("Barrierefreiheit"),
+}
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    pillars = [{"slug": slug, "title": t, "text": x} for slug, (t, x) in PILLARS.items()]
+    return render(request, "public/home.html", {"pillars": pillars})
+
+
+@require_safe
+def pillar(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug not in PILLARS:
+        raise Http404
+    title, text = PILLARS[slug]
+    return render(request, "public/pillar.html", {"slug": slug, "title": title, "text": text})
+
+
+@require_safe
+def legal(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug not in LEGAL:
+        raise Http404
+    return render(request, f"public/legal_{slug}.html", {"title": LEGAL[slug]})

@@ -1,0 +1,284 @@
+"""Rathaus settings: read from environment variables only (docs/configuration.md lists them).
+
+Safe defaults: without any variable set, Rathaus runs on SQLite under var/ with DEBUG off, a
+secret key generated once into var/, and no external service (no Redis, no broker, no SMTP).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from rathaus.core.envconfig import env, envbool, envint, envlist, parse_email_url
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(env("RATHAUS_VAR_DIR", str(PROJECT_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEMO = envbool("RATHAUS_DEMO", False)
+DEBUG = envbool("RATHAUS_DEBUG", DEMO)
+HTTPS = envbool("RATHAUS_HTTPS", False)
+CITY_NAME = env("RATHAUS_CITY_NAME", "Leipzig")
+# The public address of this installation, for links in e-mails.
+SITE_URL = env("RATHAUS_SITE_URL", "http://127.0.0.1:8000")
+
+
+def _secret_key() -> str:
+    key = env("RATHAUS_SECRET_KEY")
+    if key:
+        return key
+    # Generated once and kept, so sessions survive restarts of a single-machine install.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = envlist("RATHAUS_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "rathaus.core",
+    "rathaus.accounts",
+    "rathaus.public",
+    "rathaus.accounts.admin_config.RathausAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "ninja",
+]
+
+MIDDLEWARE = [
+    "rathaus.core.middleware.RequestIdMiddleware",
+    "rathaus.core.middleware.MetricsMiddleware",
+    "rathaus.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "rathaus.core.middleware.ErrorPageMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "rathaus.urls"
+WSGI_APPLICATION = "rathaus.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "rathaus.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# ---- database --------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rathaus.sqlite3'}")
+_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    # WAL lets readers and the worker go on while a request writes; IMMEDIATE avoids
+    # "database is locked" upgrades inside transactions.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # A file (not :memory:) so that subprocesses started by tests (worker) see the test data.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---- cache (rate limits, axes) ---------------------------------------------
+CACHE_URL = env("RATHAUS_CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# ---- accounts --------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+LOGOUT_REDIRECT_URL = "public:home"
+MAGIC_LINK_MAX_AGE = envint("RATHAUS_MAGIC_LINK_MAX_AGE", 15 * 60)
+OTP_TOTP_ISSUER = f"Rathaus {CITY_NAME}"
+
+# django-axes: throttle failed log-ins per account and address.
+AXES_FAILURE_LIMIT = envint("RATHAUS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("RATHAUS_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "rathaus.accounts.views.lockout"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Behind N trusted reverse proxies, the client is the Nth address from the right of
+# X-Forwarded-For (core.ratelimit.client_address); 0 means REMOTE_ADDR.
+PROXY_COUNT = envint("RATHAUS_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "rathaus.core.ratelimit.client_address"
+
+# Public endpoints: requests per window per client (see core.ratelimit).
+RATELIMIT_MAGIC_LINK = env("RATHAUS_RATELIMIT_MAGIC_LINK", "5/h")
+
+# ---- i18n ------------------------------------------------------------------
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Berlin"
+USE_TZ = True
+LANGUAGE_COOKIE_NAME = "rathaus_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# ---- static files ----------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("RATHAUS_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = Path(env("RATHAUS_STORAGE_ROOT", str(VAR_DIR / "media")))
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# ---- security --------------------------------------------------------------
+MAX_REQUEST_BYTES = envint("RATHAUS_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+CSRF_FAILURE_VIEW = "rathaus.core.views.csrf_failure"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = envint("RATHAUS_SESSION_AGE", 8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("RATHAUS_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("RATHAUS_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+
+def _tile_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
+
+
+# No inline script anywhere (always, not only over HTTPS): every script is a static file.
+TILE_URL = env("RATHAUS_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", _tile_origin(TILE_URL)],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# ---- e-mail ----------------------------------------------------------------
+_email = parse_email_url(env("EMAIL_URL", "console://"))
+EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+for _key, _value in _email.items():
+    globals()[_key] = _value
+DEFAULT_FROM_EMAIL = env("RATHAUS_FROM_EMAIL", f"rathaus@{CITY_NAME.lower()}.example")
+
+# ---- personal data ----------------------------------------------------------
+# Rotatable keys for personal data at rest (first key encrypts, all decrypt); also used to
+# pseudonymise personal values in the audit log. Falls back to SECRET_KEY itself.
+DATA_KEYS = envlist("RATHAUS_DATA_KEYS", []) or [SECRET_KEY]
+
+# ---- background work ---------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+OUTBOX_LEASE_SECONDS = envint("RATHAUS_OUTBOX_LEASE_SECONDS", 300)
+OUTBOX_MAX_ATTEMPTS = envint("RATHAUS_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_BASE_SECONDS = envint("RATHAUS_OUTBOX_BACKOFF_SECONDS", 30)
+OUTBOX_INPROCESS_WORKER = envbool("RATHAUS_INPROCESS_WORKER", DEMO)
+
+# ---- logging -----------------------------------------------------------------
+LOG_LEVEL = env("RATHAUS_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "rathaus.core.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "rathaus.core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's request logger repeats paths and our access log already records each
+        # request once, without query strings (which may carry personal data).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+# ---- API -----------------------------------------------------------------------
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 200

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from rathaus.api import api
+from rathaus.core import views as core_views
+
+admin.site.site_header = "Rathaus – Administration"
+admin.site.site_title = "Rathaus"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("konto/", include("rathaus.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("rathaus.public.urls")),
+]
+
+handler400 = "rathaus.core.views.bad_request"
+handler403 = "rathaus.core.views.permission_denied"
+handler404 = "rathaus.core.views.page_not_found"
+handler500 = "rathaus.core.views.server_error"
