@@ -247,6 +247,7 @@ DATA_KEYS = envlist("RATHAUS_DATA_KEYS", []) or [SECRET_KEY]
 
 # ---- background work ---------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_TASK_DEFAULT_QUEUE = env("RATHAUS_CELERY_QUEUE", "rathaus")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -265,6 +266,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
             "formatter": "json",
             "filters": ["request_id"],
         }
@@ -274,7 +276,7 @@ LOGGING = {
         # Django's request logger repeats paths and our access log already records each
         # request once, without query strings (which may carry personal data).
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        "django.server": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
     },
 }

@@ -170,3 +170,17 @@ def office_upsert(
         Office, lookup={"uri": uri}, values=values, actor=actor, action_prefix="office"
     )
     return cast(Office, obj), outcome
+
+
+def user_password_set(*, user: User, password: str) -> None:
+    """Set the account's password (a citizen who came by magic link may add one)."""
+    with transaction.atomic():
+        had_password = user.has_usable_password()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_entry_create(
+            actor=user,
+            action="user.password.change" if had_password else "user.password.set",
+            object_type="accounts.user",
+            object_id=user.pk,
+        )

@@ -11,8 +11,9 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ from rathaus.accounts.services import (
     magic_link_user_get,
     totp_device_confirm,
     totp_device_start,
+    user_password_set,
 )
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
@@ -224,3 +226,18 @@ def office_detail_view(request: HttpRequest, office_id: int) -> HttpResponse:
         "accounts/office_detail.html",
         {"office": office, "memberships": memberships, "children": office.children.all()},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    """Change the password, or set a first one for an account made by magic link."""
+    user = cast(User, request.user)
+    form_class = PasswordChangeForm if user.has_usable_password() else SetPasswordForm
+    form = form_class(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user_password_set(user=user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Ihr Passwort ist gespeichert."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/password.html", {"form": form})

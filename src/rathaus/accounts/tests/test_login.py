@@ -180,3 +180,19 @@ def test_login_does_not_redirect_to_other_sites(client: Client) -> None:
         {"username": "bea@example.org", "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response["Location"] == "/konto/"
+
+
+def test_citizen_from_a_magic_link_sets_a_password_and_logs_in_with_it(client: Client) -> None:
+    user = User.objects.create_user("link.only@example.org")
+    assert not user.has_usable_password()
+    client.force_login(user)
+    page = client.get("/konto/passwort/")
+    assert "Passwort festlegen" in page.content.decode()
+    short = client.post("/konto/passwort/", {"new_password1": "kurz", "new_password2": "kurz"})
+    assert 'aria-invalid="true"' in short.content.decode()
+    new = "ein-langes-passwort-2026"
+    response = client.post("/konto/passwort/", {"new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="user.password.set", object_id=str(user.pk)).exists()
+    client.logout()
+    assert _login(client, "link.only@example.org", new).status_code == 302

@@ -1,0 +1,161 @@
+"""`make bench`: every benchmark, one line per figure, each next to a baseline measured in the
+same run (these machines are noisy; ratios hold, absolute numbers do not).
+
+1. Home page under load (wrk against gunicorn), next to a bare Django view returning "ok"
+   served by the same processes: requests/s and p99 latency, and the ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+WORK = ROOT / "var" / "bench"
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "8")
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing the load generator wrk (apt-get) ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        return shutil.which("wrk") or sys.exit("wrk did not install")
+    sys.exit("make bench needs the load generator wrk: sudo apt-get install wrk")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    say("preparing the benchmark database (SQLite, Leipzig demo city) ...")
+    rathaus = str(VENV_BIN / "rathaus")
+    subprocess.run([rathaus, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    subprocess.run(
+        [rathaus, "seed-demo", "--allow-outside-demo"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"server at {url} did not come up")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(wrk: str, url: str) -> dict[str, float]:
+    subprocess.run(
+        [wrk, "-t1", f"-c{CONNECTIONS}", "-d2s", url], check=True, stdout=subprocess.DEVNULL
+    )  # warm-up
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan"),
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def bench_home_page(wrk: str) -> dict[str, object]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(ROOT),
+        "RATHAUS_VAR_DIR": str(WORK),
+        "RATHAUS_DEMO": "0",
+    }
+    prepare_database(env)
+    port = free_port()
+    workers = str(os.cpu_count() or 2)
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "rathaus.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base + "/bench/ok")
+        baseline = run_wrk(wrk, base + "/bench/ok")
+        home = run_wrk(wrk, base + "/")
+    finally:
+        server.terminate()
+        server.wait(15)
+    return {"home": home, "baseline_ok": baseline, "workers": workers}
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    started = time.monotonic()
+    result = bench_home_page(wrk)
+    home, ok = result["home"], result["baseline_ok"]
+    assert isinstance(home, dict) and isinstance(ok, dict)
+    say(
+        f"home page: {home['rps']:.0f} req/s, p99 {home['p99_ms']:.1f} ms | "
+        f"baseline bare view 'ok': {ok['rps']:.0f} req/s, p99 {ok['p99_ms']:.1f} ms | "
+        f"ratio home/ok {home['rps'] / ok['rps']:.2f} (gunicorn {result['workers']} workers, "
+        f"wrk 1 thread {CONNECTIONS} connections {DURATION}, non-2xx {home['non_2xx']:.0f})"
+    )
+    (WORK / "results.json").write_text(json.dumps(result, indent=2))
+    say(
+        f"bench: 1 figure done, 0 skipped, 0 rejected in {time.monotonic() - started:.0f} s "
+        f"(details in {WORK / 'results.json'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
