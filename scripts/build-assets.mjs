@@ -11,6 +11,7 @@ const nm = join(root, "node_modules");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "kern"), { recursive: true });
 mkdirSync(join(out, "htmx"), { recursive: true });
+mkdirSync(join(out, "leaflet"), { recursive: true });
 
 const kern = join(nm, "@kern-ux/native/dist");
 for (const file of ["kern.min.css", "kern-utilities.min.css"]) {
@@ -19,4 +20,9 @@ for (const file of ["kern.min.css", "kern-utilities.min.css"]) {
 cpSync(join(kern, "fonts"), join(out, "kern/fonts"), { recursive: true });
 copyFileSync(join(nm, "@kern-ux/native/LICENSE.md"), join(out, "kern/LICENSE.md"));
 copyFileSync(join(nm, "htmx.org/dist/htmx.min.js"), join(out, "htmx/htmx.min.js"));
-console.log(`static assets: KERN UX and htmx copied to ${out}`);
+for (const file of ["leaflet.js", "leaflet.css"]) {
+  copyFileSync(join(nm, "leaflet/dist", file), join(out, "leaflet", file));
+}
+cpSync(join(nm, "leaflet/dist/images"), join(out, "leaflet/images"), { recursive: true });
+copyFileSync(join(nm, "leaflet/LICENSE"), join(out, "leaflet/LICENSE"));
+console.log(`static assets: KERN UX, htmx and Leaflet copied to ${out}`);

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import NinjaAPI
 
 from rathaus.accounts.api import router as accounts_router
+from rathaus.catalog.api import router as catalog_router
 from rathaus.core import api_errors
 
 
@@ -42,3 +43,4 @@ api = RathausAPI(
 )
 api_errors.install(api)
 api.add_router("/", accounts_router)
+api.add_router("/", catalog_router)

@@ -50,6 +50,7 @@ CSRF_TRUSTED_ORIGINS = envlist("RATHAUS_CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "rathaus.core",
     "rathaus.accounts",
+    "rathaus.catalog",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",
@@ -156,6 +157,8 @@ AXES_FAILURE_LIMIT = envint("RATHAUS_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("RATHAUS_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Count failures per address as people type it in any case: "Bea@" and "bea@" are one account.
+AXES_USERNAME_CALLABLE = "rathaus.accounts.selectors.login_username"
 AXES_LOCKOUT_CALLABLE = "rathaus.accounts.views.lockout"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

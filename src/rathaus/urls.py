@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("konto/", include("rathaus.accounts.urls")),
+    path("leistungen/", include("rathaus.catalog.urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from rathaus.accounts.constants import ASSIGNABLE_ROLES
 from rathaus.accounts.models import Office, OfficeMembership, RoleAssignment, User
 from rathaus.core.admin import AuditedAdmin
 from rathaus.core.models import Area
 
 
 class RoleInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Only roles that are assigned; caseworker and lead come from office membership."""
+
     model = RoleAssignment
     extra = 0
+
+    def formfield_for_choice_field(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        if db_field.name == "role":
+            kwargs["choices"] = [(r.value, r.label) for r in ASSIGNABLE_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -6,8 +6,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class RathausAdminSite(admin.AdminSite):
@@ -24,4 +27,20 @@ class RathausAdminSite(admin.AdminSite):
         return bool(user.is_verified()) or user_confirmed_totp_device(user=user) is None  # type: ignore[union-attr,arg-type]
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+        """Rathaus' own log-in stands in for the admin's: throttled, with the second factor."""
+        from rathaus.accounts.selectors import user_confirmed_totp_device
+
+        next_url = request.GET.get("next") or reverse("admin:index")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index")
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(next_url, reverse("accounts:login"))
+        if self.has_permission(request):
+            return HttpResponseRedirect(next_url)
+        if user.is_staff and user_confirmed_totp_device(user=user) is not None:
+            # Logged in with the password only: the second factor first.
+            request.session["rathaus_2fa_user"] = user.pk
+            request.session["rathaus_2fa_next"] = next_url
+            return redirect("accounts:login_2fa")
+        raise PermissionDenied

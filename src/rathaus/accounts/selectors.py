@@ -14,6 +14,11 @@ from rathaus.accounts.models import Office, User
 AnyUser = User | AnonymousUser
 
 
+def login_username(request: object, credentials: dict[str, str] | None) -> str:
+    """The account a log-in attempt is for, as django-axes counts it (case-insensitive)."""
+    return str((credentials or {}).get("username", "")).strip().lower()
+
+
 def user_roles(*, user: AnyUser) -> frozenset[Role]:
     """Every role of ``user``; cached on the user object for the request."""
     if not user.is_authenticated:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -47,14 +48,57 @@ def user_create(
     return user
 
 
+# Roles that work in the staff area (Django admin), and what they may edit there.
+STAFF_AREA_ROLES = (Role.ADMINISTRATOR, Role.DEPARTMENT_STAFF)
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.DEPARTMENT_STAFF: (
+        "catalog.add_service",
+        "catalog.change_service",
+        "catalog.view_service",
+        "catalog.add_synonym",
+        "catalog.change_synonym",
+        "catalog.delete_synonym",
+        "catalog.view_synonym",
+        "catalog.add_location",
+        "catalog.change_location",
+        "catalog.view_location",
+        "catalog.add_requireddocument",
+        "catalog.change_requireddocument",
+        "catalog.delete_requireddocument",
+        "catalog.view_requireddocument",
+        "catalog.view_lifesituation",
+        "catalog.view_topic",
+        "accounts.add_office",
+        "accounts.change_office",
+        "accounts.view_office",
+    ),
+}
+
+
+def _role_group(role: Role) -> Group:
+    """The permission group of a role, with the role's permissions (kept up to date)."""
+    group, _ = Group.objects.get_or_create(name=f"role:{role.value}")
+    wanted = ROLE_PERMISSIONS[role]
+    permissions = Permission.objects.filter(
+        content_type__app_label__in={p.split(".")[0] for p in wanted},
+        codename__in={p.split(".")[1] for p in wanted},
+    ).select_related("content_type")
+    group.permissions.set(
+        [p for p in permissions if f"{p.content_type.app_label}.{p.codename}" in wanted]
+    )
+    return group
+
+
 def role_assign(*, actor: User | None, user: User, role: Role) -> RoleAssignment:
     if role not in ASSIGNABLE_ROLES:
         raise ValueError(f"{role} comes from office membership, not from assignment")
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role)
         if created:
-            if role == Role.ADMINISTRATOR and not user.is_staff:
+            if role in STAFF_AREA_ROLES and not user.is_staff:
                 User.objects.filter(pk=user.pk).update(is_staff=True)
+            if role in ROLE_PERMISSIONS:
+                user.groups.add(_role_group(role))
             audit_entry_create(
                 actor=actor,
                 action="role.assign",

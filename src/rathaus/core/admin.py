@@ -39,6 +39,8 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         before = {name: _plain(form.initial.get(name)) for name in changed} if change else None
         with transaction.atomic():
             super().save_model(request, obj, form, change)
+            if change and not changed:
+                return  # saved without a change: nothing to record
             audit_entry_create(
                 actor=_actor(request),
                 action=f"admin.{'change' if change else 'add'}",
@@ -68,6 +70,19 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                         if f.name not in {"created_at", "updated_at"}
                     },
                 )
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        """ "Delete selected" in the list: one audit entry per object, before it goes."""
+        with transaction.atomic():
+            for obj in queryset:
+                audit_entry_create(
+                    actor=_actor(request),
+                    action="admin.delete",
+                    object_type=obj._meta.label_lower,
+                    object_id=obj.pk,
+                    before={"repr": f"{obj._meta.label_lower}:{obj.pk}"},
+                )
+            super().delete_queryset(request, queryset)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():

@@ -94,11 +94,13 @@ def error_response(
         return JsonResponse(api_error_body(code, text), status=status)
     html: str
     try:
-        html = render_to_string(
-            "core/error.html",
-            {"status": status, "title": title, "message": text},
-            request=request,
-        )
+        # Some errors are answered before LocaleMiddleware ran (413): choose the language here.
+        with translation.override(translation.get_language_from_request(request)):
+            html = render_to_string(
+                "core/error.html",
+                {"status": status, "title": title, "message": text},
+                request=request,
+            )
     except Exception:  # noqa: BLE001 - the error page must not fail in turn
         html = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
     return HttpResponse(html, status=status)

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from rathaus.core.context import current_request_id
 
 # "request" is what Django's request logger attaches: its repr carries the query string.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def redact(text: str) -> str:
+    """E-mail addresses out of error texts (SMTP refusals, database key errors)."""
+    return _EMAIL.sub("<e-mail>", text)
+
+
 _SKIP = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "request"}
 
 
@@ -38,5 +47,6 @@ class JsonFormatter(logging.Formatter):
             if key not in _SKIP and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        entry["message"] = redact(str(entry["message"]))
         return json.dumps(entry, default=str, ensure_ascii=False)

@@ -88,9 +88,12 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
+            from django.utils import translation
+
             from rathaus.core.errors import error_response
 
-            return error_response(request, 413)
+            with translation.override(translation.get_language_from_request(request)):
+                return error_response(request, 413)
         return self.get_response(request)
 
 

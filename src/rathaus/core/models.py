@@ -142,3 +142,35 @@ class Area(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SearchDocument(models.Model):
+    """The analysed text of one searchable object (core.search). Indexed by the database's
+    full-text engine: an FTS5 table on SQLite, a tsvector column on PostgreSQL (migration
+    core 0004); both kept in step by the database itself."""
+
+    doc_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    tokens = models.TextField()  # stems and compound-part stems of the primary fields
+    tokens_more = models.TextField(blank=True)  # ... of the other fields
+    fields = models.JSONField(default=dict)  # per field: the stems, for ranking
+    words = models.TextField(blank=True)  # folded surface words: the typo vocabulary
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["doc_type", "object_id"], name="core_search_doc_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type}:{self.object_id}"
+
+
+class SearchIndexState(models.Model):
+    """A counter per document type, raised on every index change, so that each process knows
+    when to reload its vocabulary."""
+
+    doc_type = models.CharField(max_length=50, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} v{self.version}"

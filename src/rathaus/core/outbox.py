@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from rathaus.core.constants import OutboxStatus
+from rathaus.core.logs import redact
 from rathaus.core.metrics import OUTBOX_DELIVERIES
 from rathaus.core.models import OutboxMessage
 
@@ -118,7 +119,7 @@ def deliver_claimed(*, message_id: int, worker_id: str) -> bool:
             raise LookupError(f"no outbox handler for topic {message.topic!r}")
         handler(message)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        error = redact("".join(traceback.format_exception_only(type(exc), exc)).strip())[:2000]
         dead = message.attempts >= message.max_attempts
         mine.update(
             status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,

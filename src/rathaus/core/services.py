@@ -91,10 +91,8 @@ def outbox_message_create(
                 "available_at": available_at or timezone.now(),
             },
         )
-    if created and settings.CELERY_BROKER_URL:
-        from rathaus.core.outbox import dispatch_to_celery
-
-        transaction.on_commit(dispatch_to_celery)
+    # Delivery (or, with Celery, the hand-over to Celery) is the worker's job: nothing is sent
+    # from inside the request, so a broker that is down cannot fail the citizen's request.
     return message
 
 
@@ -192,7 +190,9 @@ def upsert(
 def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
-    return value
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)  # Decimal, date, datetime, UUID
 
 
 def area_upsert(

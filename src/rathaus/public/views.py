@@ -4,7 +4,8 @@ fill their pages in as their apps arrive."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -33,9 +34,24 @@ LEGAL = {
 }
 
 
+# Pillars whose app has arrived have their own start page.
+PILLAR_PAGES = {"buergerservice": "catalog:index"}
+
+
+def _pillar_url(slug: str) -> str:
+    return (
+        reverse(PILLAR_PAGES[slug])
+        if slug in PILLAR_PAGES
+        else reverse("public:pillar", args=[slug])
+    )
+
+
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    pillars = [{"slug": slug, "title": t, "text": x} for slug, (t, x) in PILLARS.items()]
+    pillars = [
+        {"url": _pillar_url(slug), "title": title, "text": text}
+        for slug, (title, text) in PILLARS.items()
+    ]
     return render(request, "public/home.html", {"pillars": pillars})
 
 
@@ -43,6 +59,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def pillar(request: HttpRequest, slug: str) -> HttpResponse:
     if slug not in PILLARS:
         raise Http404
+    if slug in PILLAR_PAGES:
+        return redirect(PILLAR_PAGES[slug], permanent=True)
     title, text = PILLARS[slug]
     return render(request, "public/pillar.html", {"slug": slug, "title": title, "text": text})
 

@@ -196,3 +196,51 @@ def test_citizen_from_a_magic_link_sets_a_password_and_logs_in_with_it(client: C
     assert AuditEntry.objects.filter(action="user.password.set", object_id=str(user.pk)).exists()
     client.logout()
     assert _login(client, "link.only@example.org", new).status_code == 302
+
+
+def test_admin_reached_through_the_real_login(client: Client, personas: dict[str, Any]) -> None:
+    first = client.get("/admin/", follow=True)
+    assert first.redirect_chain[-1][0].startswith("/konto/anmelden/")
+    response = client.post(
+        first.redirect_chain[-1][0],
+        {"username": "admin@example.org", "password": PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/admin/"
+    assert response.status_code == 200
+
+
+def test_enrolled_admin_gets_the_code_step_then_the_admin(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    device = enrol_totp(personas["admin"])
+    client.force_login(personas["admin"])  # password only
+    step = client.get("/admin/login/?next=/admin/")
+    assert step["Location"] == "/konto/anmelden/code/"
+    done = client.post("/konto/anmelden/code/", {"token": current_code(device)})
+    assert done["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_throttling_counts_all_spellings_of_an_address(client: Client) -> None:
+    UserFactory(email="bea@example.org")
+    for spelling in (
+        "bea@example.org",
+        "Bea@example.org",
+        "BEA@example.org",
+        "bea@Example.org",
+        "bEa@example.org",
+    ):
+        _login(client, spelling, "wrong-password")
+    assert _login(client, "Bea@Example.org", PASSWORD).status_code == 429
+
+
+def test_413_page_speaks_english_to_an_english_browser(client: Client) -> None:
+    from django.test import override_settings
+
+    with override_settings(MAX_REQUEST_BYTES=100):
+        response = client.post(
+            "/konto/anmelden/link/", {"email": "x" * 500}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert response.status_code == 413
+    assert 'lang="en"' in response.content.decode()

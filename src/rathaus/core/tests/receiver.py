@@ -25,6 +25,7 @@ class Receiver:
 def running_receiver(**options: object) -> Iterator[Receiver]:
     receiver = Receiver(**options)  # type: ignore[arg-type]
     lock = threading.Lock()
+    applied: set[str] = set()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
@@ -33,8 +34,12 @@ def running_receiver(**options: object) -> Iterator[Receiver]:
             with lock:
                 receiver.attempts.append(key)
                 first = len(receiver.attempts) == 1
+                # An idempotent receiver applies a key's effect once and ignores repeats.
                 if key not in receiver.effects:
-                    receiver.effects[key] = 1  # the effect, applied once per key
+                    receiver.effects[key] = 0
+                if key not in applied:
+                    applied.add(key)
+                    receiver.effects[key] += 1
             receiver.first_arrived.set()
             if first and receiver.hang_first:
                 receiver.release.wait(60)  # the sender dies while waiting for us

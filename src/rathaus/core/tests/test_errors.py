@@ -40,8 +40,10 @@ def test_unknown_api_url_gets_json_in_both_languages(client: Client) -> None:
     assert response.status_code == 404
     body = response.json()
     assert body["error"] == "not_found"
-    assert body["messages"]["de"] == "Seite nicht gefunden" or body["messages"]["de"]
-    assert body["messages"]["en"] != body["messages"]["de"]
+    assert "Seite gibt es nicht" in body["messages"]["de"]
+    assert (
+        body["messages"]["en"] == "The page you requested does not exist. Please check the address."
+    )
 
 
 def test_wrong_method_gets_a_405_page_with_allow_header(client: Client) -> None:

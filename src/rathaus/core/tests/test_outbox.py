@@ -137,10 +137,13 @@ def _database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
-    user = settings.get("USER") or "postgres"
+    from urllib.parse import quote
+
+    user = quote(settings.get("USER") or "postgres")
+    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
     host = settings.get("HOST") or "127.0.0.1"
     port = settings.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
 def _start_worker(name: str) -> subprocess.Popen[bytes]:

@@ -32,6 +32,10 @@ class Command(BaseCommand):
                 graphs[name] = leipzig.load_graph(path)
             except FileNotFoundError:
                 raise CommandError(f"{path}: file not found / Datei nicht gefunden") from None
+            except OSError as exc:
+                raise CommandError(
+                    f"{path}: cannot be read / kann nicht gelesen werden ({exc.strerror})"
+                ) from None
             except (ParserError, SyntaxError, ValueError) as exc:
                 raise CommandError(
                     f"{path}: not valid Turtle / kein gültiges Turtle ({type(exc).__name__})"

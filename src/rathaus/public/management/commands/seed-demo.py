@@ -1,5 +1,6 @@
-"""``rathaus seed-demo``: the Leipzig demo city (areas, offices) and a demo user for every
-role. Idempotent: run again, it keeps what exists and creates only what is missing."""
+"""``rathaus seed-demo``: the Leipzig demo city (areas, offices, the service catalogue with
+responsible offices and locations) and a demo user for every role. Idempotent: run again, it
+keeps what exists and creates only what is missing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from rathaus.accounts.constants import MembershipRole, Role
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.services import office_membership_set, role_assign, user_create
+from rathaus.catalog import demo as catalog_demo
 
 DEMO_PASSWORD = "rathaus-demo"  # noqa: S105 - printed for the demo on purpose
 
@@ -57,6 +59,13 @@ class Command(BaseCommand):
                 "seed-demo creates accounts with a public password: run it with RATHAUS_DEMO=1"
             )
         call_command("import-leipzig-offices", stdout=self.stdout)
+        call_command("import-leika", stdout=self.stdout)
+        considered, linked = catalog_demo.assign_municipal_services()
+        self.stdout.write(
+            f"municipal services: {considered} assigned to offices ({linked} new links)"
+        )
+        created_locations, updated_locations = catalog_demo.load_locations()
+        self.stdout.write(f"locations: {created_locations} created, {updated_locations} updated")
         created = kept = 0
         for demo in DEMO_USERS:
             with transaction.atomic():

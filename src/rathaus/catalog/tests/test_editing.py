@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rathaus.accounts.constants import Role
+from rathaus.accounts.services import role_assign
+from rathaus.accounts.tests.factories import UserFactory
+from rathaus.catalog.models import Service, Synonym
+from rathaus.catalog.selectors import service_search
+from rathaus.core.models import AuditEntry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leika_catalogue")]
+
+
+@pytest.fixture
+def department_client(client: Client) -> Client:
+    user = UserFactory(email="referat@example.org")
+    role_assign(actor=None, user=user, role=Role.DEPARTMENT_STAFF)
+    client.force_login(user)
+    return client
+
+
+def test_department_staff_edit_a_service_in_german_audited_and_searchable(
+    department_client: Client,
+) -> None:
+    service = Service.objects.get(leika_key="99102013000000")
+    page = department_client.get(f"/admin/catalog/service/{service.pk}/change/")
+    assert page.status_code == 200
+    assert "Suchbegriffe" in page.content.decode()  # the admin speaks German
+    data = {
+        "leika_key": service.leika_key,
+        "name": service.name,
+        "keywords": "Bello, Wauwau",
+        "leika_type": "4",
+        "online_information": "on",
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
+    }
+    response = department_client.post(f"/admin/catalog/service/{service.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditEntry.objects.filter(action="admin.change", object_type="catalog.service").latest(
+        "id"
+    )
+    assert entry.after["keywords"] == "Bello, Wauwau"  # type: ignore[index]
+    assert service_search(query="Wauwau").services[0].pk == service.pk
+
+
+def test_department_staff_add_a_synonym_that_search_uses(department_client: Client) -> None:
+    response = department_client.post(
+        "/admin/catalog/synonym/add/", {"terms": "Gassi, Hundesteuer"}
+    )
+    assert response.status_code == 302
+    assert Synonym.objects.filter(terms="Gassi, Hundesteuer").exists()
+    assert AuditEntry.objects.filter(action="admin.add", object_type="catalog.synonym").exists()
+    assert service_search(query="Gassi", limit=1).services[0].leika_key == "99102013000000"
+
+
+def test_caseworkers_cannot_edit_the_catalogue(client: Client, personas: dict[str, object]) -> None:
+    client.force_login(personas["caseworker"])  # type: ignore[arg-type]
+    response = client.get("/admin/catalog/service/", follow=True)
+    assert response.status_code == 403
+    assert "Zugriff verweigert" in response.content.decode()
