@@ -35,11 +35,20 @@ def _secret_key() -> str:
     if key:
         return key
     # Generated once and kept, so sessions survive restarts of a single-machine install.
+    # Several processes may start at once: write to a private temporary file and link it into
+    # place, so that every process reads the same complete key.
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = VAR_DIR / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process was first; use its key
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip()
 
 

@@ -5,10 +5,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from rathaus.accounts.constants import ASSIGNABLE_ROLES
+from rathaus.accounts.constants import ASSIGNABLE_ROLES, Role
 from rathaus.accounts.models import Office, OfficeMembership, RoleAssignment, User
+from rathaus.accounts.services import role_effects_apply
 from rathaus.core.admin import AuditedAdmin
 from rathaus.core.models import Area
+from rathaus.core.services import audit_entry_create
 
 
 class RoleInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -42,6 +44,23 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            if isinstance(obj, RoleAssignment):
+                role_effects_apply(user=obj.user, role=Role(obj.role))
+
+    def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit_entry_create(
+                actor=request.user,
+                action="admin.password.change",
+                object_type="accounts.user",
+                object_id=id,
+            )
+        return response
 
 
 @admin.register(Office)

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from rathaus.accounts.constants import OfficeKind
 from rathaus.accounts.models import Office
@@ -81,6 +82,7 @@ EMAIL_PATTERN = (
 
 
 class MagicLinkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     email: str = Field(..., max_length=254, pattern=EMAIL_PATTERN, examples=["name@example.org"])
 
 
@@ -97,6 +99,9 @@ class AcceptedOut(Schema):
 def request_magic_link(request: HttpRequest, payload: MagicLinkIn) -> Status[dict[str, str]]:
     """Send a log-in link by e-mail. Answers the same whether or not an account exists.
     Rate-limited per client address and per address."""
+    if request.content_type != "application/json":
+        # A form post from another website must not send log-in mails in the city's name.
+        raise HttpError(415, "content type must be application/json")
     email = str(payload.email)
     rate = settings.RATELIMIT_MAGIC_LINK
     if ratelimit_exceeded(scope="magic-link-ip", key=client_address(request), rate=rate) or (

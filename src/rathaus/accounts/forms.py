@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -8,13 +10,21 @@ from django.utils.translation import gettext_lazy as _
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("E-Mail-Adresse"),
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
         label=_("Passwort"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Focus the e-mail field on a fresh form only: after an error, the page starts at the
+        # top, where the error summary is read first.
+        if not self.is_bound:
+            self.fields["username"].widget.attrs["autofocus"] = True
+
     error_messages = {
         "invalid_login": _(
             "E-Mail-Adresse oder Passwort sind nicht richtig. Bitte prüfen Sie Ihre Eingabe."

@@ -131,6 +131,13 @@ def _address(uri: str) -> tuple[str, str, str]:
     return f"{street} {match.group('number')}", match.group("plz"), match.group("city")
 
 
+def _functional_address(email: str) -> str:
+    """Keep an office's own address (umweltschutz@...), not a person's (vorname.name@...):
+    office data is published, staff names are not."""
+    local = email.partition("@")[0]
+    return "" if "." in local or len(email) > 254 else email
+
+
 def parse_offices(graph: Graph) -> ParseResult[OfficeRecord]:
     result: ParseResult[OfficeRecord] = ParseResult()
     subjects = set(graph.subjects(RDF.type, ORG.Organization)) | set(
@@ -165,7 +172,9 @@ def parse_offices(graph: Graph) -> ParseResult[OfficeRecord]:
                 name=name[:300],
                 kind=_office_kind(name, parent_uri),
                 parent_uri=parent_uri,
-                email=(str(mbox).removeprefix("mailto:") if mbox is not None else "")[:254],
+                email=_functional_address(
+                    str(mbox).removeprefix("mailto:") if mbox is not None else ""
+                ),
                 phone=str(graph.value(subject, FOAF.phone) or "")[:50],
                 homepage=str(graph.value(subject, FOAF.homepage) or "")[:300],
                 street=street[:200],

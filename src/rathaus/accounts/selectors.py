@@ -9,7 +9,7 @@ from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rathaus.accounts.constants import STAFF_ROLES, MembershipRole, Role
-from rathaus.accounts.models import Office, User
+from rathaus.accounts.models import Office, OfficeMembership, User
 
 AnyUser = User | AnonymousUser
 
@@ -84,6 +84,15 @@ def office_get_for_user(*, user: AnyUser, office_id: int) -> Office:
     if _sees_all_offices(user) or office.pk in _visible_office_ids(user):
         return office
     raise PermissionDenied
+
+
+def office_members(*, office: Office) -> QuerySet[OfficeMembership]:
+    """Members of an office already opened through office_get_for_user."""
+    return office.memberships.select_related("user").order_by("role", "user__last_name", "id")
+
+
+def office_children(*, office: Office) -> QuerySet[Office]:
+    return office.children.order_by("name", "id")
 
 
 def office_public_list() -> QuerySet[Office]:

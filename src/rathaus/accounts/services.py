@@ -89,16 +89,22 @@ def _role_group(role: Role) -> Group:
     return group
 
 
+def role_effects_apply(*, user: User, role: Role) -> None:
+    """What a role brings: the staff area and the role's permissions (also used when the
+    admin's role inline adds a role)."""
+    if role in STAFF_AREA_ROLES and not user.is_staff:
+        User.objects.filter(pk=user.pk).update(is_staff=True)
+    if role in ROLE_PERMISSIONS:
+        user.groups.add(_role_group(role))
+
+
 def role_assign(*, actor: User | None, user: User, role: Role) -> RoleAssignment:
     if role not in ASSIGNABLE_ROLES:
         raise ValueError(f"{role} comes from office membership, not from assignment")
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role)
         if created:
-            if role in STAFF_AREA_ROLES and not user.is_staff:
-                User.objects.filter(pk=user.pk).update(is_staff=True)
-            if role in ROLE_PERMISSIONS:
-                user.groups.add(_role_group(role))
+            role_effects_apply(user=user, role=role)
             audit_entry_create(
                 actor=actor,
                 action="role.assign",

@@ -4,6 +4,7 @@ offices. Thin: forms validate, services write, selectors read and guard."""
 from __future__ import annotations
 
 import base64
+from functools import wraps
 from io import BytesIO
 from typing import Any, cast
 
@@ -27,8 +28,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rathaus.accounts.forms import LoginForm, MagicLinkForm, TokenForm
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import (
+    office_children,
     office_get_for_user,
     office_list_for_user,
+    office_members,
     user_confirmed_totp_device,
     user_is_staff_member,
     user_roles,
@@ -210,7 +213,29 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def second_factor_required(view: Any) -> Any:
+    """Staff pages: a user with an enrolled second factor must have passed it in this session
+    (a session started before enrolment, or by magic link, is sent to the code step)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()  # type: ignore[attr-defined]
+            and user_confirmed_totp_device(user=user) is not None
+        ):
+            request.session[PENDING_2FA_KEY] = user.pk
+            request.session["rathaus_2fa_next"] = request.get_full_path()
+            return redirect("accounts:login_2fa")
+        response: HttpResponse = view(request, *args, **kwargs)
+        return response
+
+    return wrapped
+
+
 @login_required
+@second_factor_required
 def office_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/office_list.html", {"offices": office_list_for_user(user=request.user)}
@@ -218,13 +243,17 @@ def office_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@second_factor_required
 def office_detail_view(request: HttpRequest, office_id: int) -> HttpResponse:
     office = office_get_for_user(user=request.user, office_id=office_id)
-    memberships = office.memberships.select_related("user").order_by("role", "user__last_name")
     return render(
         request,
         "accounts/office_detail.html",
-        {"office": office, "memberships": memberships, "children": office.children.all()},
+        {
+            "office": office,
+            "memberships": office_members(office=office),
+            "children": office_children(office=office),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from rathaus.catalog.selectors import (
     service_as_dict,
     service_get_public,
     service_search,
+    services_as_dicts,
 )
 from rathaus.core.pagination import MAX_OFFSET
 
@@ -52,8 +53,12 @@ class ServiceQuery(Schema):
     q: str = Field(
         "", max_length=10_000, description="What people type; German everyday words work"
     )
-    lebenslage: str = Field("", max_length=200, description="slug of a Lebenslage")
-    themenfeld: str = Field("", max_length=200, description="slug of a Themenfeld")
+    lebenslage: str = Field(
+        "", max_length=200, pattern=r"^[-a-z0-9_]*$", description="slug of a Lebenslage"
+    )
+    themenfeld: str = Field(
+        "", max_length=200, pattern=r"^[-a-z0-9_]*$", description="slug of a Themenfeld"
+    )
     office: int | None = Field(None, ge=1, le=2**31 - 1)
     online: bool = False
     limit: int = Field(20, ge=1, le=100)
@@ -72,7 +77,7 @@ def list_services(request: HttpRequest, params: Query[ServiceQuery]) -> dict[str
     result = service_search(
         query=params.q, filters=filters, offset=params.offset, limit=params.limit
     )
-    return {"items": [service_as_dict(s) for s in result.services], "count": result.total}
+    return {"items": services_as_dicts(result.services), "count": result.total}
 
 
 @router.get("/services/{leika_key}", response=ServiceOut)

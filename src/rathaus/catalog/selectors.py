@@ -11,10 +11,16 @@ from django.http import Http404
 
 from rathaus.accounts.models import Office
 from rathaus.catalog.constants import MUNICIPAL_LEIKA_TYPES, ONLINE_FROM_LEVEL, SEARCH_DOC_TYPE
-from rathaus.catalog.models import LifeSituation, Location, Service, Synonym, Topic
+from rathaus.catalog.models import (
+    LifeSituation,
+    Location,
+    RequiredDocument,
+    Service,
+    Synonym,
+    Topic,
+)
 from rathaus.catalog.services import SEARCH_WEIGHTS, SYNONYM_DOC_TYPE
 from rathaus.core import search
-from rathaus.core.models import SearchIndexState
 
 MAX_RESULTS = 1000  # a result list is for people: beyond this nobody pages
 
@@ -64,12 +70,7 @@ _synonym_lock = threading.Lock()
 def synonym_map() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
     """Stemmed term -> the stemmed terms it stands for (every term of a set for each other)."""
     global _synonyms
-    version = (
-        SearchIndexState.objects.filter(doc_type=SYNONYM_DOC_TYPE)
-        .values_list("version", flat=True)
-        .first()
-        or 0
-    )
+    version = search.index_version(SYNONYM_DOC_TYPE)
     if _synonyms is not None and _synonyms[0] == version:
         return _synonyms[1]
     with _synonym_lock:
@@ -88,10 +89,39 @@ def synonym_map() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
 
 
 def _public_services() -> QuerySet[Service]:
-    # Prefetched for the API's full records: a constant number of queries per page.
-    return Service.objects.select_related("life_situation", "topic").prefetch_related(
-        "documents", "offices", "locations"
-    )
+    return Service.objects.select_related("life_situation", "topic")
+
+
+def services_as_dicts(services: list[Service]) -> list[dict[str, Any]]:
+    """Full records of a page of services in four queries (documents, offices and locations
+    read through their tables at once, not per service)."""
+    ids = [s.pk for s in services]
+    documents: dict[int, list[str]] = {}
+    for service_id, name in (
+        RequiredDocument.objects.filter(service_id__in=ids)
+        .order_by("position", "id")
+        .values_list("service_id", "name")
+    ):
+        documents.setdefault(service_id, []).append(name)
+    offices: dict[int, list[int]] = {}
+    for service_id, office_id in Service.offices.through.objects.filter(
+        service_id__in=ids
+    ).values_list("service_id", "office_id"):
+        offices.setdefault(service_id, []).append(office_id)
+    locations: dict[int, list[int]] = {}
+    for service_id, location_id in Service.locations.through.objects.filter(
+        service_id__in=ids
+    ).values_list("service_id", "location_id"):
+        locations.setdefault(service_id, []).append(location_id)
+    return [
+        service_as_dict(
+            s,
+            documents=documents.get(s.pk, []),
+            office_ids=sorted(offices.get(s.pk, [])),
+            location_ids=sorted(locations.get(s.pk, [])),
+        )
+        for s in services
+    ]
 
 
 def service_search(
@@ -102,7 +132,7 @@ def service_search(
     filters = filters or ServiceFilters()
     cleaned = search.clean_query(query)
     limit = max(1, min(limit, 100))
-    offset = max(0, min(offset, MAX_RESULTS))
+    offset = max(0, offset)
     if not search.words(cleaned):
         services = filters.apply(_public_services()).order_by("name", "leika_key")
         return SearchResult(
@@ -110,16 +140,17 @@ def service_search(
         )
     vocab = search.vocabulary(SEARCH_DOC_TYPE)
     parsed = search.parse_query(cleaned, vocab, synonym_map())
-    documents = search.candidate_documents(SEARCH_DOC_TYPE, parsed)
-    if filters.active and documents:
+    candidates = search.candidate_documents(SEARCH_DOC_TYPE, parsed)
+    if filters.active and candidates:
         allowed = {
             str(pk)
             for pk in filters.apply(
-                Service.objects.filter(pk__in=[int(d[0]) for d in documents])
+                Service.objects.filter(pk__in=[int(c) for c in candidates])
             ).values_list("pk", flat=True)
         }
-        documents = [d for d in documents if d[0] in allowed]
-    hits = search.rank(parsed, documents, weights=SEARCH_WEIGHTS, vocab=vocab)[:MAX_RESULTS]
+        candidates = [c for c in candidates if c in allowed]
+    hits = search.rank(parsed, candidates, weights=SEARCH_WEIGHTS, vocab=vocab)[:MAX_RESULTS]
+    offset = min(offset, MAX_RESULTS)
     page_ids = [int(hit.object_id) for hit in hits[offset : offset + limit]]
     by_id = _public_services().in_bulk(page_ids)
     corrections = sorted(
@@ -213,13 +244,9 @@ def location_get_public(*, location_id: int) -> Location:
 
 def catalogue_export() -> dict[str, Any]:
     """The whole catalogue as JSON-ready data (services, offices, locations)."""
-    services = (
-        Service.objects.select_related("life_situation", "topic")
-        .prefetch_related("documents", "offices", "locations")
-        .order_by("leika_key")
-    )
+    services = Service.objects.select_related("life_situation", "topic").order_by("leika_key")
     return {
-        "services": [service_as_dict(s) for s in services],
+        "services": services_as_dicts(list(services)),
         "offices": [
             {"id": o.pk, "name": o.name, "kind": o.kind, "parent_id": o.parent_id}
             for o in Office.objects.order_by("id")
@@ -243,7 +270,13 @@ def location_as_dict(location: Location) -> dict[str, Any]:
     }
 
 
-def service_as_dict(service: Service) -> dict[str, Any]:
+def service_as_dict(
+    service: Service,
+    *,
+    documents: list[str] | None = None,
+    office_ids: list[int] | None = None,
+    location_ids: list[int] | None = None,
+) -> dict[str, Any]:
     return {
         "leika_key": service.leika_key,
         "urn": service.urn,
@@ -260,9 +293,15 @@ def service_as_dict(service: Service) -> dict[str, Any]:
         "fee_max": str(service.fee_max) if service.fee_max is not None else None,
         "fee_regulation": service.fee_regulation,
         "processing_time": service.processing_time,
-        "documents": [d.name for d in service.documents.all()],
-        "office_ids": [o.pk for o in service.offices.all()],
-        "location_ids": [loc.pk for loc in service.locations.all()],
+        "documents": documents
+        if documents is not None
+        else [d.name for d in service.documents.all()],
+        "office_ids": office_ids
+        if office_ids is not None
+        else [o.pk for o in service.offices.all()],
+        "location_ids": location_ids
+        if location_ids is not None
+        else [loc.pk for loc in service.locations.all()],
         "ozg_maturity": service.ozg_maturity,
         "online": service.ozg_maturity >= ONLINE_FROM_LEVEL,
         "form_url": service.form_url,

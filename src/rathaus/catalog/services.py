@@ -255,9 +255,12 @@ def service_search_reindex(*, service_ids: Iterable[int] | None = None) -> int:
     if service_ids is not None:
         services = services.filter(pk__in=list(service_ids))
     documents = {str(s.pk): _search_fields(s) for s in services}
-    return search.index_documents(
+    count = search.index_documents(
         doc_type=SEARCH_DOC_TYPE, documents=documents, lexicon=_lexicon(), primary=PRIMARY_FIELDS
     )
+    if len(documents) > 100:
+        search.analyse_table()
+    return count
 
 
 # ---- editing ------------------------------------------------------------------------------

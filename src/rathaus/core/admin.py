@@ -34,6 +34,17 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     personal_fields: tuple[str, ...] = ()
 
+    # Django's own admin history stores str(obj) (names, e-mail addresses) in clear text in a
+    # table anyone with admin access can read; our audit log records the same actions without.
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        return None
+
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:  # type: ignore[type-arg]
         changed = list(form.changed_data)
         before = {name: _plain(form.initial.get(name)) for name in changed} if change else None

@@ -37,6 +37,11 @@ ERRORS: dict[int, tuple[str, Promise, Promise]] = {
         _("Anfrage zu groß"),
         _("Die gesendeten Daten sind zu groß. Bitte senden Sie weniger oder kleinere Dateien."),
     ),
+    415: (
+        "unsupported_media_type",
+        _("Falsches Datenformat"),
+        _("Bitte senden Sie die Daten als JSON (Content-Type: application/json)."),
+    ),
     429: (
         "too_many_requests",
         _("Zu viele Anfragen"),

@@ -26,7 +26,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        # Only a trusted proxy may name the request; a client's own header is ignored.
+        incoming = request.headers.get("X-Request-ID", "") if settings.PROXY_COUNT else ""
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         request.request_id = request_id  # type: ignore[attr-defined]
@@ -76,6 +77,19 @@ class MetricsMiddleware:
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
+def _has_nul(request: HttpRequest) -> bool:
+    """A NUL character is never meant and no text column can store it (PostgreSQL refuses
+    it): such a request is answered 400 here, before any view sees it."""
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:
+        return True
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith(("application/json", "application/x-www-form-urlencoded")):
+        body = request.body
+        return b"\x00" in body or b"\\u0000" in body or b"%00" in body
+    return False
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over RATHAUS_MAX_REQUEST_BYTES before anything reads them (413)."""
 
@@ -87,6 +101,10 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if _has_nul(request):
+            from rathaus.core.errors import error_response
+
+            return error_response(request, 400)
         if length > settings.MAX_REQUEST_BYTES:
             from django.utils import translation
 

@@ -19,10 +19,10 @@ the order of results is the same on both.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +31,6 @@ from functools import lru_cache
 
 import snowballstemmer
 from django.db import connection, transaction
-from django.db.models import F
 
 from rathaus.core.models import SearchDocument, SearchIndexState
 
@@ -191,9 +190,40 @@ def delete_documents(*, doc_type: str, object_ids: Iterable[str]) -> None:
 
 
 def bump_version(doc_type: str) -> None:
-    """Raise the version of ``doc_type``: processes reload what they cached for it."""
-    state, _ = SearchIndexState.objects.get_or_create(doc_type=doc_type)
-    SearchIndexState.objects.filter(pk=state.pk).update(version=F("version") + 1)
+    """Raise the version of ``doc_type``: processes reload what they cached for it (this one
+    at once, the others within VERSION_CHECK_SECONDS)."""
+    # A clock value, not a counter: it never repeats, even if the table is emptied and filled
+    # again (a counter restarting at 1 would let a process keep a stale vocabulary).
+    version = time.time_ns()
+    SearchIndexState.objects.update_or_create(doc_type=doc_type, defaults={"version": version})
+    _version_checked.pop(doc_type, None)
+
+
+VERSION_CHECK_SECONDS = 1.0
+_version_checked: dict[str, tuple[float, int]] = {}  # doc_type -> (when checked, version)
+
+
+def index_version(doc_type: str) -> int:
+    """The index version of ``doc_type``, read from the database at most once a second per
+    process: a search does not pay a round trip to learn that nothing changed."""
+    now = time.monotonic()
+    checked = _version_checked.get(doc_type)
+    if checked is not None and now - checked[0] < VERSION_CHECK_SECONDS:
+        return checked[1]
+    version = (
+        SearchIndexState.objects.filter(doc_type=doc_type).values_list("version", flat=True).first()
+        or 0
+    )
+    _version_checked[doc_type] = (now, version)
+    return version
+
+
+def analyse_table() -> None:
+    """Fresh planner statistics after a bulk (re)index, so PostgreSQL uses the GIN index."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list('core_searchdocument_vector'::regclass)")
+            cursor.execute("ANALYZE core_searchdocument")
 
 
 # ---- vocabulary (per process, reloaded when the index changes) ---------------------------
@@ -207,6 +237,10 @@ class Vocabulary:
     lexicon: frozenset[str]
     surface: frozenset[str]
     deletes: dict[str, set[str]]  # a surface word with one letter deleted -> surface words
+    # Each document's analysed fields as sets (and the name in order), kept in memory so that
+    # ranking reads no JSON: a few MB for the catalogue's thousands of documents.
+    documents: dict[str, dict[str, frozenset[str]]]
+    names: dict[str, tuple[str, ...]]
 
 
 _vocabularies: dict[str, Vocabulary] = {}
@@ -218,10 +252,7 @@ def _deletes(word: str) -> set[str]:
 
 
 def vocabulary(doc_type: str) -> Vocabulary:
-    version = (
-        SearchIndexState.objects.filter(doc_type=doc_type).values_list("version", flat=True).first()
-        or 0
-    )
+    version = index_version(doc_type)
     cached = _vocabularies.get(doc_type)
     if cached is not None and cached.version == version:
         return cached
@@ -229,13 +260,17 @@ def vocabulary(doc_type: str) -> Vocabulary:
         df: Counter[str] = Counter()
         surface: set[str] = set()
         size = 0
+        documents: dict[str, dict[str, frozenset[str]]] = {}
+        names: dict[str, tuple[str, ...]] = {}
         rows = SearchDocument.objects.filter(doc_type=doc_type).values_list(
-            "tokens", "tokens_more", "words"
+            "object_id", "fields", "tokens", "tokens_more", "words"
         )
-        for tokens, tokens_more, surface_words in rows.iterator(chunk_size=2000):
+        for object_id, fields, tokens, tokens_more, surface_words in rows.iterator(chunk_size=2000):
             size += 1
             df.update(set(tokens.split()) | set(tokens_more.split()))
             surface.update(surface_words.split())
+            documents[object_id] = {name: frozenset(values) for name, values in fields.items()}
+            names[object_id] = tuple(fields.get("name", ()))
         deletes: dict[str, set[str]] = {}
         for word in surface:
             if len(word) >= 4:
@@ -248,6 +283,8 @@ def vocabulary(doc_type: str) -> Vocabulary:
             lexicon=frozenset(s for s in df if len(s) >= MIN_PART - 1),
             surface=frozenset(surface),
             deletes=deletes,
+            documents=documents,
+            names=names,
         )
         _vocabularies[doc_type] = vocab
     return vocab
@@ -365,8 +402,8 @@ def _safe(token: str) -> bool:
     return bool(token) and token.isascii() and token.isalnum()
 
 
-def candidate_documents(doc_type: str, query: Query) -> list[tuple[str, dict[str, list[str]]]]:
-    """Documents for ``query``: (object id, analysed fields). Those that match every group
+def candidate_documents(doc_type: str, query: Query) -> list[str]:
+    """Object ids of the documents for ``query``. Those that match every group
     (any one of its alternatives, with all the alternative's words); if there are none, those
     that match any group."""
     groups = [
@@ -380,6 +417,8 @@ def candidate_documents(doc_type: str, query: Query) -> list[tuple[str, dict[str
     # group anywhere, then any group anywhere. Documents that match only in minor fields
     # rank low anyway; leaving them out when better ones exist keeps lists short and fast.
     attempts = [(True, True), (True, False)] if len(groups) > 1 else [(True, True)]
+    if connection.vendor == "postgresql":
+        return _match_tiers_postgres(doc_type, groups, attempts)
     for require_all, primary_only in attempts:
         found = _match(doc_type, groups, require_all=require_all, primary_only=primary_only)
         if found:
@@ -387,46 +426,60 @@ def candidate_documents(doc_type: str, query: Query) -> list[tuple[str, dict[str
     return _match(doc_type, groups, require_all=False, primary_only=False)
 
 
+def _tsquery(groups: list[list[tuple[str, ...]]], *, require_all: bool, primary_only: bool) -> str:
+    weight = ":A" if primary_only else ""
+    joiner = " & " if require_all else " | "
+    return joiner.join(
+        "(" + " | ".join("(" + " & ".join(t + weight for t in alt) + ")" for alt in g) + ")"
+        for g in groups
+    )
+
+
+def _match_tiers_postgres(
+    doc_type: str, groups: list[list[tuple[str, ...]]], attempts: list[tuple[bool, bool]]
+) -> list[str]:
+    """The same tiers as on SQLite, in one scan: every document matching any group, with a
+    flag per narrower tier; the narrowest non-empty tier wins."""
+    flags = ", ".join("d.vector @@ to_tsquery('simple', %s)" for _ in attempts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.object_id, {flags} FROM core_searchdocument d "  # noqa: S608 - no input in the SQL text
+            "WHERE d.doc_type = %s AND d.vector @@ to_tsquery('simple', %s)",
+            [
+                *(_tsquery(groups, require_all=a, primary_only=p) for a, p in attempts),
+                doc_type,
+                _tsquery(groups, require_all=False, primary_only=False),
+            ],
+        )
+        rows = cursor.fetchall()
+    for tier in range(len(attempts)):
+        found = [row[0] for row in rows if row[1 + tier]]
+        if found:
+            return found
+    return [row[0] for row in rows]
+
+
 def _match(
     doc_type: str, groups: list[list[tuple[str, ...]]], *, require_all: bool, primary_only: bool
-) -> list[tuple[str, dict[str, list[str]]]]:
-    """The database's part: tokens are [a-z0-9] only, so nothing typed becomes syntax."""
-    weight = ":A" if primary_only else ""
+) -> list[str]:
+    """SQLite's part (PostgreSQL: _match_tiers_postgres). Tokens are [a-z0-9] only, so
+    nothing typed becomes FTS5 syntax."""
+    joiner = " AND " if require_all else " OR "
+    expression = joiner.join(
+        "(" + " OR ".join("(" + " AND ".join(f'"{t}"' for t in alt) + ")" for alt in g) + ")"
+        for g in groups
+    )
+    if primary_only:
+        expression = "tokens : (" + expression + ")"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            joiner = " & " if require_all else " | "
-            expression = joiner.join(
-                "(" + " | ".join("(" + " & ".join(t + weight for t in alt) + ")" for alt in g) + ")"
-                for g in groups
-            )
-            cursor.execute(
-                "SELECT d.object_id, d.fields FROM core_searchdocument d "
-                "WHERE d.doc_type = %s AND d.vector @@ to_tsquery('simple', %s)",
-                [doc_type, expression],
-            )
-        else:
-            joiner = " AND " if require_all else " OR "
-            expression = joiner.join(
-                "("
-                + " OR ".join("(" + " AND ".join(f'"{t}"' for t in alt) + ")" for alt in g)
-                + ")"
-                for g in groups
-            )
-            if primary_only:
-                expression = "tokens : (" + expression + ")"
-            # CROSS JOIN keeps SQLite from scanning every document and probing FTS per row.
-            cursor.execute(
-                "SELECT d.object_id, d.fields FROM core_searchfts f "
-                "CROSS JOIN core_searchdocument d ON d.id = f.rowid "
-                "WHERE core_searchfts MATCH %s AND d.doc_type = %s",
-                [expression, doc_type],
-            )
-        rows = cursor.fetchall()
-    # Raw SQL: PostgreSQL hands back the JSON decoded, SQLite as text.
-    return [
-        (object_id, value if isinstance(value, dict) else json.loads(value))
-        for object_id, value in rows
-    ]
+        # CROSS JOIN keeps SQLite from scanning every document and probing FTS per row.
+        cursor.execute(
+            "SELECT d.object_id FROM core_searchfts f "
+            "CROSS JOIN core_searchdocument d ON d.id = f.rowid "
+            "WHERE core_searchfts MATCH %s AND d.doc_type = %s",
+            [expression, doc_type],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 _NONE: frozenset[str] = frozenset()
@@ -441,7 +494,7 @@ class Hit:
 
 def rank(
     query: Query,
-    documents: Iterable[tuple[str, dict[str, list[str]]]],
+    object_ids: Iterable[str],
     *,
     weights: Mapping[str, float],
     vocab: Vocabulary,
@@ -467,11 +520,15 @@ def rank(
     exact_names = {query.stems}
     if len(query.groups) == 1:
         exact_names |= {a.stems for a in query.groups[0].alternatives if a.quality >= 0.9}
-    field_plan = [(name, weight, name + "~") for name, weight in weights.items()]
+    field_plan = sorted(
+        ((name, weight, name + "~") for name, weight in weights.items()), key=lambda f: -f[1]
+    )
     hits: list[Hit] = []
-    for object_id, fields in documents:
-        sets = {name: set(values) for name, values in fields.items()}
-        name_words = fields.get(name_field, [])
+    for object_id in object_ids:
+        sets = vocab.documents.get(object_id)
+        if sets is None:
+            continue  # indexed after this process loaded the vocabulary
+        name_words = vocab.names.get(object_id, ())
         name_set, name_parts = sets.get(name_field, _NONE), sets.get(name_field + "~", _NONE)
         score = 0.0
         groups_in_name = 0
@@ -481,6 +538,8 @@ def rank(
             best_stems: tuple[str, ...] = ()
             for stems, quality in alternatives:
                 for name, weight, parts_name in field_plan:
+                    if weight * quality <= best:
+                        break  # fields come heaviest first: nothing better can follow
                     exact = sets.get(name, _NONE)
                     if all(s in exact for s in stems):
                         value = weight * quality

@@ -244,3 +244,47 @@ def test_413_page_speaks_english_to_an_english_browser(client: Client) -> None:
         )
     assert response.status_code == 413
     assert 'lang="en"' in response.content.decode()
+
+
+def test_magic_link_api_refuses_form_posts_from_other_sites(client: Client) -> None:
+    response = client.post(
+        "/api/v1/auth/magic-link", data='{"email": "a@example.org"}', content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert not OutboxMessage.objects.exists()
+
+
+def test_staff_addresses_of_persons_are_not_imported_from_open_data() -> None:
+    from django.core.management import call_command
+
+    from rathaus.accounts.models import Office
+
+    call_command("import-leipzig-offices", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    emails = set(Office.objects.exclude(email="").values_list("email", flat=True))
+    assert "umweltschutz@leipzig.de" in emails
+    assert not [e for e in emails if "." in e.partition("@")[0]]
+
+
+def test_staff_page_asks_for_the_code_in_a_session_started_without_it(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    client.force_login(personas["caseworker"])
+    device = enrol_totp(personas["caseworker"])  # enrolled elsewhere, after this session began
+    response = client.get("/konto/einheiten/")
+    assert response["Location"] == "/konto/anmelden/code/"
+    client.post("/konto/anmelden/code/", {"token": current_code(device)})
+    assert client.get("/konto/einheiten/").status_code == 200
+
+
+def test_admin_password_change_is_audited(client: Client, personas: dict[str, Any]) -> None:
+    client.force_login(personas["admin"])
+    target = personas["citizen"]
+    new = "ein-neues-passwort-2026"
+    response = client.post(
+        f"/admin/accounts/user/{target.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(
+        action="admin.password.change", object_id=str(target.pk)
+    ).exists()

@@ -61,3 +61,36 @@ def test_caseworkers_cannot_edit_the_catalogue(client: Client, personas: dict[st
     response = client.get("/admin/catalog/service/", follow=True)
     assert response.status_code == 403
     assert "Zugriff verweigert" in response.content.decode()
+
+
+def test_a_role_added_in_the_admin_brings_its_permissions(
+    client: Client, personas: dict[str, object]
+) -> None:
+    from rathaus.accounts.models import RoleAssignment, User
+
+    target = personas["jury"]
+    client.force_login(personas["admin"])  # type: ignore[arg-type]
+    page = client.get(f"/admin/accounts/user/{target.pk}/change/")  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    user = User.objects.get(pk=target.pk)  # type: ignore[attr-defined]
+    data = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "preferred_language": "de",
+        "is_active": "on",
+        "role_assignments-TOTAL_FORMS": "2",
+        "role_assignments-INITIAL_FORMS": "1",
+        "role_assignments-0-id": str(RoleAssignment.objects.get(user=user).pk),
+        "role_assignments-0-user": str(user.pk),
+        "role_assignments-0-role": "jury_member",
+        "role_assignments-1-user": str(user.pk),
+        "role_assignments-1-role": "department_staff",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+    response = client.post(f"/admin/accounts/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.is_staff
+    assert user.has_perm("catalog.change_service")

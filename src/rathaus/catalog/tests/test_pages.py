@@ -144,3 +144,9 @@ def test_api_one_service_and_404(client: Client) -> None:
 def test_api_exports_the_whole_catalogue(client: Client) -> None:
     body = client.get("/api/v1/catalog/export").json()
     assert len(body["services"]) == Service.objects.count() >= 4813
+
+
+def test_the_plain_listing_pages_through_the_whole_catalogue(client: Client) -> None:
+    last = client.get("/api/v1/services", {"limit": 5, "offset": 4810}).json()
+    assert last["count"] == Service.objects.count()
+    assert len(last["items"]) == Service.objects.count() - 4810

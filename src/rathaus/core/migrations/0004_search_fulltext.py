@@ -33,7 +33,9 @@ POSTGRES_FORWARD = [
     """ALTER TABLE core_searchdocument ADD COLUMN vector tsvector
          GENERATED ALWAYS AS (setweight(to_tsvector('simple', tokens), 'A')
                               || setweight(to_tsvector('simple', tokens_more), 'B')) STORED""",
-    "CREATE INDEX core_searchdocument_vector ON core_searchdocument USING GIN (vector)",
+    # fastupdate off: the catalogue changes rarely and is searched constantly; a pending list
+    # left by a bulk import made every search scan it (1.8 ms instead of 0.05 ms here).
+    "CREATE INDEX core_searchdocument_vector ON core_searchdocument USING GIN (vector) WITH (fastupdate = off)",
 ]
 POSTGRES_BACKWARD = [
     "DROP INDEX IF EXISTS core_searchdocument_vector",

@@ -117,3 +117,27 @@ def test_server_error_under_api_accept_json_is_json() -> None:
     response = client.get("/boom/", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
     assert response.json()["error"] == "server_error"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/api/v1/offices?q=a%00b", {}),
+        ("get", "/leistungen/suche/?q=hund%00", {}),
+        (
+            "post",
+            "/api/v1/auth/magic-link",
+            {"data": '{"email": "a\\u0000@b.de"}', "content_type": "application/json"},
+        ),
+        (
+            "post",
+            "/konto/anmelden/link/",
+            {"data": "email=a%00%40b.de", "content_type": "application/x-www-form-urlencoded"},
+        ),
+    ],
+)
+def test_nul_characters_get_a_clear_400_not_a_database_error(
+    client: Client, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if "RATHAUS_SITE_URL" not in os.environ:
+            # Links in e-mails point to where the demo actually runs.
+            settings.SITE_URL = f"http://{options['host']}:{options['port']}"
         if settings.OUTBOX_INPROCESS_WORKER and not settings.CELERY_BROKER_URL:
             start_inprocess_worker()
             self.stdout.write("outbox worker: running in this process")
