@@ -18,6 +18,7 @@ setup: $(VENV)/.installed $(STATIC_STAMP)
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { echo "Python's venv module is missing: on Debian/Ubuntu run: sudo apt-get install python3.11-venv"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

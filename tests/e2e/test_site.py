@@ -130,3 +130,13 @@ def test_500_page(page: Any, live_server: Any, axe: Any, settings: Any) -> None:
     assert page.get_by_role("heading", name="Technischer Fehler").is_visible()
     assert "deliberate failure" not in page.content()
     axe.check()
+
+
+def test_after_a_failed_login_focus_is_on_the_error_summary(page: Any, live_server: Any) -> None:
+    page.goto(live_server.url + "/konto/anmelden/")
+    page.get_by_label("E-Mail-Adresse").fill("niemand@example.org")
+    page.get_by_label("Passwort").fill("falsch-falsch")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "form-errors"
+    assert page.title().startswith("Fehler:")

@@ -183,6 +183,17 @@ def parse_offices(graph: Graph) -> ParseResult[OfficeRecord]:
                 area_uri=str(area) if area is not None else None,
             )
         )
+    # A unit whose parent was rejected is rejected too (it must not become a root).
+    accepted = {record.uri for record in result.records}
+    changed = True
+    while changed:
+        changed = False
+        for record in list(result.records):
+            if record.parent_uri is not None and record.parent_uri not in accepted:
+                result.records.remove(record)
+                accepted.discard(record.uri)
+                result.rejected.append((record.uri, f"its parent {record.parent_uri} was rejected"))
+                changed = True
     # Parents before children, so every parent exists when a child is written.
     depth: dict[str, int] = {}
     by_uri = {record.uri: record for record in result.records}

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -237,9 +238,8 @@ def second_factor_required(view: Any) -> Any:
 @login_required
 @second_factor_required
 def office_list_view(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "accounts/office_list.html", {"offices": office_list_for_user(user=request.user)}
-    )
+    page = Paginator(office_list_for_user(user=request.user), 50).get_page(request.GET.get("seite"))
+    return render(request, "accounts/office_list.html", {"offices": page, "page": page})
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office
-from rathaus.catalog.constants import LEIKA_URN_PREFIX
+from rathaus.catalog.constants import LEIKA_URN_PREFIX, OzgMaturity
 from rathaus.core.models import TimeStampedModel
 
 leika_key_validator = RegexValidator(
@@ -219,6 +219,10 @@ class Service(TimeStampedModel):
     @property
     def urn(self) -> str:
         return f"{LEIKA_URN_PREFIX}{self.leika_key}"
+
+    @property
+    def ozg_maturity_label(self) -> str:
+        return str(OzgMaturity(self.ozg_maturity).label)
 
     @property
     def keyword_list(self) -> list[str]:

@@ -159,6 +159,9 @@ def leika_import(
         if len(row) != len(header):
             report.rejected.append((line, f"expected {len(header)} fields, found {len(row)}"))
             continue
+        if any("\x00" in cell for cell in row):
+            report.rejected.append((line, "contains a NUL character"))
+            continue
         key = row[index["leika_key"]].strip()
         name = " ".join(row[index["name"]].split())
         if not LEIKA_KEY.match(key):

@@ -85,3 +85,30 @@ def test_seed_demo_twice_keeps_one_user_per_role_and_prints_logins() -> None:
 def test_seed_demo_refuses_outside_demo_mode() -> None:
     with pytest.raises(CommandError, match="RATHAUS_DEMO"):
         _run("seed-demo")
+
+
+def test_a_unit_whose_parent_is_rejected_is_not_made_a_root(tmp_path: Path) -> None:
+    from rathaus.accounts import leipzig
+
+    text = leipzig.OFFICES_FILE.read_text().replace(
+        'rdfs:label "Stadt Leipzig, Gesundheitsamt"', 'rdfs:comment "ohne Namen"'
+    )
+    path = tmp_path / "offices.ttl"
+    path.write_text(text)
+    output = _run("import-leipzig-offices", "--offices", str(path))
+    assert not Office.objects.filter(name__startswith="Amtsärztlicher Dienst").exists()
+    assert "was rejected" in output
+
+
+@override_settings(DEMO=True)
+def test_demo_city_gives_every_municipal_service_an_office() -> None:
+    from rathaus.catalog.constants import MUNICIPAL_LEIKA_TYPES
+    from rathaus.catalog.models import Location, Service
+
+    _run("seed-demo")
+    municipal = Service.objects.filter(leika_type__in=MUNICIPAL_LEIKA_TYPES)
+    assert municipal.count() > 4000
+    assert not municipal.filter(offices=None).exists()
+    assert Service.objects.get(leika_key="99102013000000").offices.get().name == "Stadtkämmerei"
+    assert Service.objects.get(leika_key="99115005104000").offices.get().name == "Ordnungsamt"
+    assert Location.objects.filter(office__name="Ordnungsamt").exists()

@@ -98,3 +98,32 @@ def test_a_file_without_the_columns_is_refused_clearly(tmp_path: Path) -> None:
         _run(path)
     with pytest.raises(CommandError, match="nicht gelesen"):
         _run(tmp_path / "missing.csv")
+
+
+def test_broken_csv_lines_are_reported_with_their_number(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + GOOD.encode()
+        + b"99999999900007,Mit \x00 darin,4,,,,,,,\n"  # line 5
+        + b'99999999900008,"offenes Anfuehrungszeichen,4,,,,,,,\n'  # line 6, never closed
+    )
+    report = leika_import(path=path)
+    assert report.created == 2
+    reasons = dict(report.rejected)
+    assert "NUL" in reasons[5]
+    assert "broken CSV" in reasons[6]
+
+
+def test_ozg_maturity_is_the_first_criterion_not_met(tmp_path: Path) -> None:
+    from rathaus.catalog.constants import OzgMaturity
+
+    leika_import(path=_csv(tmp_path, GOOD))
+    services = Service.objects.filter(leika_key="99999999900001")
+    assert services.get().ozg_maturity == OzgMaturity.INFORMATION
+    services.update(online_form=True, online_submission=True)
+    assert services.get().ozg_maturity == OzgMaturity.ONLINE
+    services.update(online_form=False, online_decision=True)  # a gap: the lowest decides
+    assert services.get().ozg_maturity == OzgMaturity.INFORMATION
+    services.update(online_form=True)
+    assert services.get().ozg_maturity == OzgMaturity.FULLY_DIGITAL

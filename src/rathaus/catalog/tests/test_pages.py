@@ -76,6 +76,8 @@ def test_service_page_shows_everything_and_json_ld(client: Client, dog_tax: Serv
         "Hundesteuersatzung",
         "99102013000000",
         "Tierhaltung",
+        "1 – Informationen online",
+        "0,00 € bis 120,00 €",
     ):
         assert text in html, text
     assert "Online beantragen" not in html
