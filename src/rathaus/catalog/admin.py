@@ -16,7 +16,7 @@ from rathaus.catalog.models import (
     Synonym,
     Topic,
 )
-from rathaus.catalog.services import service_search_reindex, synonyms_changed
+from rathaus.catalog.services import service_search_reindex, services_delete, synonyms_changed
 from rathaus.core.admin import AuditedAdmin
 
 
@@ -67,12 +67,14 @@ class ServiceAdmin(AuditedAdmin):
         service_search_reindex(service_ids=[form.instance.pk])
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        from rathaus.catalog.constants import SEARCH_DOC_TYPE
-        from rathaus.core.search import delete_documents
-
         pk = obj.pk
-        super().delete_model(request, obj)
-        delete_documents(doc_type=SEARCH_DOC_TYPE, object_ids=[str(pk)])
+        super().delete_model(request, obj)  # writes the audit entry
+        services_delete(service_ids=[pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)  # writes the audit entries
+        services_delete(service_ids=ids)
 
 
 @admin.register(Synonym)
@@ -86,6 +88,10 @@ class SynonymAdmin(AuditedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         super().delete_model(request, obj)
+        synonyms_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
         synonyms_changed()
 
 

@@ -49,7 +49,12 @@ class ServiceSearchForm(forms.Form):
         return str(self.cleaned_data.get("q") or "")[: MAX_QUERY_CHARS * 50]
 
     def filters(self) -> ServiceFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A field with a bad value (an old bookmark's Lebenslage) is dropped on its own; the
+        # other filters still apply.
+        if not self.is_bound:
+            return ServiceFilters()
+        self.is_valid()
+        data = self.cleaned_data
         return ServiceFilters(
             life_situation=data.get("lebenslage") or "",
             topic=data.get("themenfeld") or "",

@@ -20,6 +20,14 @@ leika_key_validator = RegexValidator(
 )
 
 
+# The "Online beantragen" button: a path of this site or an https address, never javascript:
+# or a protocol-relative //host that could send citizens elsewhere unnoticed.
+form_url_validator = RegexValidator(
+    r"^(/(?!/)[^\s]*|https://[^\s/]+(/[^\s]*)?)$",
+    _("Bitte eine Adresse dieser Website (beginnend mit /) oder eine https-Adresse angeben."),
+)
+
+
 class LifeSituation(TimeStampedModel):
     """A Lebenslage (e.g. "Wohnen & Umzug"): how citizens think about what they need."""
 
@@ -188,7 +196,8 @@ class Service(TimeStampedModel):
         _("Online-Formular (Adresse)"),
         max_length=300,
         blank=True,
-        help_text=_("Wird gesetzt, sobald es ein Online-Formular gibt."),
+        validators=[form_url_validator],
+        help_text=_("Eine Adresse dieser Website (/formulare/...) oder eine https-Adresse."),
     )
     official_form = models.FileField(
         _("Amtliches Formular (PDF)"), upload_to="catalog/forms/", blank=True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -80,33 +79,65 @@ class ImportReport:
         return text + ("" if self.changed else " (nothing to change)")
 
 
-def _decode_lines(raw: bytes, report: ImportReport) -> str:
-    """UTF-8 text of the file; lines that are not UTF-8 are rejected with their number."""
-    lines = raw.split(b"\n")
-    good: list[str] = []
+_RECORD_START = re.compile(r"^99\d{12},")
+MAX_RECORD_LINES = 50
+
+
+def _records(raw: bytes, report: ImportReport) -> Iterable[tuple[int, list[str]]]:
+    """(first line number, fields) of each CSV record. A record may span lines (quoted line
+    breaks); an unclosed quote is reported at the line where it opened and reading goes on at
+    the next line that starts a record, so one broken line never swallows the rest. Lines that
+    are not UTF-8 reject their record, reported with the line number."""
+    lines = raw.decode("utf-8", errors="replace").removeprefix("\ufeff").split("\n")
+    buffer: list[str] = []
+    first = 0
     for number, line in enumerate(lines, start=1):
+        line = line.removesuffix("\r")
+        if buffer and (len(buffer) >= MAX_RECORD_LINES or _RECORD_START.match(line)):
+            report.rejected.append((first, "unclosed quote: the record never ends"))
+            buffer = []
+        if not buffer:
+            first = number
+        buffer.append(line)
+        text = "\n".join(buffer)
+        if text.count('"') % 2:
+            continue  # inside a quoted field: the record goes on in the next line
+        buffer = []
+        if not text.strip():
+            continue
+        if "\ufffd" in text:
+            bad = first + next(i for i, part in enumerate(text.split("\n")) if "\ufffd" in part)
+            report.rejected.append((first, f"not UTF-8 (line {bad}); save the file as UTF-8"))
+            continue
         try:
-            good.append(line.decode("utf-8-sig" if number == 1 else "utf-8"))
-        except UnicodeDecodeError as exc:
-            report.rejected.append(
-                (number, f"not UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1})")
-            )
-            good.append("")  # keep line numbers of the rest right
-    return "\n".join(good)
+            fields = next(csv.reader([text], strict=True))
+        except (csv.Error, StopIteration) as exc:
+            report.rejected.append((first, f"broken CSV ({exc})"))
+            continue
+        yield first, fields
+    if buffer:
+        report.rejected.append((first, "unclosed quote: the record never ends"))
 
 
 def _named(
     model: type[LifeSituation] | type[Topic], name: str, cache: dict[str, int]
 ) -> int | None:
+    """The Lebenslage/Themenfeld of this name (found regardless of case), made if new."""
     name = " ".join(name.split())
     if not name:
         return None
-    if name not in cache:
-        obj, _ = model.objects.get_or_create(
-            name=name, defaults={"slug": slugify(name)[:200] or "x"}
-        )
-        cache[name] = obj.pk
-    return cache[name]
+    key = name.casefold()
+    if key not in cache:
+        obj = model.objects.filter(name__iexact=name).first()
+        if obj is None:
+            base = slugify(name)[:190] or "x"
+            slug, n = base, 1
+            while model.objects.filter(slug=slug).exists():
+                n += 1
+                slug = f"{base}-{n}"
+            obj = model.objects.create(name=name, slug=slug)
+        cache[key] = obj.pk
+    return cache[key]
 
 
 def leika_import(
@@ -116,7 +147,8 @@ def leika_import(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import LeiKa services from CSV (the columns of LEIKA_COLUMNS). Idempotent: unchanged
-    rows are left alone; bad rows are reported with their line number and skipped."""
+    rows are left alone; bad rows are reported with their line number and skipped; the
+    whole import is one transaction (a failure leaves nothing half-imported)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -124,33 +156,54 @@ def leika_import(
             f"{path}: cannot be read / kann nicht gelesen werden ({exc.strerror})"
         ) from None
     report = ImportReport()
-    reader = csv.reader(io.StringIO(_decode_lines(raw, report), newline=""), strict=True)
-    try:
-        header = [column.strip() for column in next(reader)]
-    except (StopIteration, csv.Error):
-        raise ImportFileError(f"{path}: empty or not CSV / leer oder kein CSV") from None
+    records = iter(_records(raw, report))
+    header_record = next(records, None)
+    if header_record is None:
+        raise ImportFileError(f"{path}: empty or not CSV / leer oder kein CSV")
+    header = [column.strip() for column in header_record[1]]
     missing = [c for c in LEIKA_COLUMNS if c not in header]
     if missing:
         raise ImportFileError(f"{path}: columns missing / Spalten fehlen: {', '.join(missing)}")
     index = {name: header.index(name) for name in LEIKA_COLUMNS}
+    with transaction.atomic():
+        _import_rows(records, header, index, report, progress)
+        if not Synonym.objects.exists():
+            synonyms_load_defaults(actor=actor)
+        audit_entry_create(
+            actor=actor,
+            action="catalog.import",
+            object_type="catalog.service",
+            after={
+                "file": path.name,
+                "read": report.read,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": len(report.rejected),
+            },
+        )
+    report.rejected.sort()
+    return report
 
-    situations: dict[str, int] = dict(LifeSituation.objects.values_list("name", "pk"))
-    topics: dict[str, int] = dict(Topic.objects.values_list("name", "pk"))
+
+def _import_rows(
+    records: Iterable[tuple[int, list[str]]],
+    header: list[str],
+    index: dict[str, int],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    situations: dict[str, int] = {
+        n.casefold(): pk for n, pk in LifeSituation.objects.values_list("name", "pk")
+    }
+    topics: dict[str, int] = {n.casefold(): pk for n, pk in Topic.objects.values_list("name", "pk")}
     existing = {
         row["leika_key"]: row for row in Service.objects.values("pk", "leika_key", *IMPORTED_FIELDS)
     }
     seen: dict[str, int] = {}
     to_create: list[Service] = []
     to_update: list[Service] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            report.rejected.append((reader.line_num, f"broken CSV ({exc})"))
-            continue
-        line = reader.line_num - row_extra_lines(row)
+    for line, row in records:
         if not any(cell.strip() for cell in row):
             continue
         report.read += 1
@@ -175,6 +228,14 @@ def leika_import(
         if key in seen:
             report.rejected.append((line, f"duplicate key {key} (first on line {seen[key]})"))
             continue
+        too_long = [
+            column
+            for column in ("lebenslage", "themenfeld")
+            if len(" ".join(row[index[column]].split())) > 200
+        ]
+        if too_long:
+            report.rejected.append((line, f"{', '.join(too_long)} longer than 200 characters"))
+            continue
         seen[key] = line
         values: dict[str, Any] = {
             "name": name[:300],
@@ -194,37 +255,14 @@ def leika_import(
             to_update.append(Service(pk=current["pk"], leika_key=key, **values))
         else:
             report.unchanged += 1
-
-    with transaction.atomic():
-        if not Synonym.objects.exists():
-            synonyms_load_defaults(actor=actor)
-        Service.objects.bulk_create(to_create, batch_size=500)
-        Service.objects.bulk_update(to_update, list(IMPORTED_FIELDS), batch_size=500)
-        report.created, report.updated = len(to_create), len(to_update)
-        if report.changed:
-            keys = [s.leika_key for s in to_create + to_update]
-            service_search_reindex(
-                service_ids=Service.objects.filter(leika_key__in=keys).values_list("pk", flat=True)
-            )
-        audit_entry_create(
-            actor=actor,
-            action="catalog.import",
-            object_type="catalog.service",
-            after={
-                "file": path.name,
-                "read": report.read,
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": len(report.rejected),
-            },
+    Service.objects.bulk_create(to_create, batch_size=500)
+    Service.objects.bulk_update(to_update, list(IMPORTED_FIELDS), batch_size=500)
+    report.created, report.updated = len(to_create), len(to_update)
+    if report.changed:
+        keys = [s.leika_key for s in to_create + to_update]
+        service_search_reindex(
+            service_ids=Service.objects.filter(leika_key__in=keys).values_list("pk", flat=True)
         )
-    return report
-
-
-def row_extra_lines(row: list[str]) -> int:
-    """Lines a record spans beyond its first (quoted line breaks), to report its first line."""
-    return sum(cell.count("\n") for cell in row)
 
 
 # ---- search index -------------------------------------------------------------------------
@@ -267,6 +305,15 @@ def service_search_reindex(*, service_ids: Iterable[int] | None = None) -> int:
 
 
 # ---- editing ------------------------------------------------------------------------------
+
+
+def services_delete(*, service_ids: Iterable[int], actor: User | None = None) -> int:
+    """Delete services and their search documents together (audited by the caller's admin)."""
+    ids = [int(pk) for pk in service_ids]
+    with transaction.atomic():
+        deleted, _ = Service.objects.filter(pk__in=ids).delete()
+        search.delete_documents(doc_type=SEARCH_DOC_TYPE, object_ids=[str(pk) for pk in ids])
+    return deleted
 
 
 def synonyms_changed() -> None:

@@ -40,13 +40,18 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 def search_view(request: HttpRequest) -> HttpResponse:
     form = ServiceSearchForm(request.GET or None)
-    valid = form.is_valid()
-    page = (form.cleaned_data.get("seite") if valid else None) or 1
-    query = form.cleaned_data.get("q", "") if valid else str(request.GET.get("q", ""))
+    cleaned = form.cleaned_data if form.is_valid() or form.is_bound else {}
+    page = cleaned.get("seite") or 1
+    query = cleaned.get("q", str(request.GET.get("q", "")))
     result = service_search(
         query=query, filters=form.filters(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
+    if page > pages:  # a page beyond the end (edited URL, fewer results now): show the last
+        page = pages
+        result = service_search(
+            query=query, filters=form.filters(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
     params = request.GET.copy()
     params.pop("seite", None)
 

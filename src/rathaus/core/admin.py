@@ -23,6 +23,8 @@ def _actor(request: HttpRequest) -> models.Model | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, (list, tuple, models.QuerySet)):
+        return sorted(_plain(item) for item in value)  # many-to-many: the chosen ids
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
@@ -58,7 +60,8 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 object_type=obj._meta.label_lower,
                 object_id=obj.pk,
                 before=before,
-                after={name: _plain(getattr(obj, name, None)) for name in changed},
+                # Form values, not attributes: many-to-many fields are saved only after this.
+                after={name: _plain(form.cleaned_data.get(name)) for name in changed},
                 personal_fields=self.personal_fields,
             )
 

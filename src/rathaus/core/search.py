@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from rathaus.core.models import SearchDocument, SearchIndexState
 
 MAX_QUERY_CHARS = 200
-MAX_QUERY_WORDS = 12
+MAX_QUERY_WORDS = 6  # what people type into a service search; more only costs time
 MIN_COMPOUND = 9  # shorter words are not split
 MIN_PART = 4
 MAX_WORD = 40  # longer "words" are not split or corrected (the longest in LeiKa has 38)
@@ -257,6 +257,9 @@ def vocabulary(doc_type: str) -> Vocabulary:
     if cached is not None and cached.version == version:
         return cached
     with _vocab_lock:
+        cached = _vocabularies.get(doc_type)
+        if cached is not None and cached.version == version:
+            return cached  # another thread loaded it while this one waited
         df: Counter[str] = Counter()
         surface: set[str] = set()
         size = 0

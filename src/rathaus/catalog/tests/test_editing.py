@@ -94,3 +94,78 @@ def test_a_role_added_in_the_admin_brings_its_permissions(
     user.refresh_from_db()
     assert user.is_staff
     assert user.has_perm("catalog.change_service")
+
+
+def test_bulk_deleted_services_leave_the_search(
+    department_client: Client, personas: dict[str, object]
+) -> None:
+    from django.test import Client as TestClient
+
+    admin = TestClient()
+    admin.force_login(personas["admin"])  # type: ignore[arg-type]
+    service = Service.objects.get(leika_key="99102013000000")
+    admin.post(
+        "/admin/catalog/service/",
+        {"action": "delete_selected", "_selected_action": [service.pk], "post": "yes"},
+    )
+    assert not Service.objects.filter(pk=service.pk).exists()
+    result = service_search(query="Hundesteuer")
+    assert result.total == len(result.services)
+    assert service.pk not in [s.pk for s in result.services]
+    assert AuditEntry.objects.filter(action="admin.delete", object_id=str(service.pk)).exists()
+
+
+def test_bulk_deleted_synonyms_stop_working(department_client: Client) -> None:
+    synonym = Synonym.objects.create(terms="Knöllchen, Bußgeldverfahren")
+    from rathaus.catalog.services import synonyms_changed
+
+    synonyms_changed()
+    assert service_search(query="Knöllchen").total > 0
+    department_client.post(
+        "/admin/catalog/synonym/",
+        {"action": "delete_selected", "_selected_action": [synonym.pk], "post": "yes"},
+    )
+    assert not Synonym.objects.filter(pk=synonym.pk).exists()
+    assert service_search(query="Knöllchen").total == 0
+
+
+def test_changing_responsible_offices_is_audited_with_their_ids(department_client: Client) -> None:
+    from rathaus.accounts.tests.factories import OfficeFactory
+
+    service = Service.objects.get(leika_key="99108001001000")
+    office = OfficeFactory(name="Verkehrsbehörde")
+    data = {
+        "leika_key": service.leika_key,
+        "name": service.name,
+        "leika_type": service.leika_type,
+        "online_information": "on",
+        "offices": [str(office.pk)],
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
+    }
+    response = department_client.post(f"/admin/catalog/service/{service.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.filter(action="admin.change", object_id=str(service.pk)).latest("id")
+    assert entry.after["offices"] == [office.pk]  # type: ignore[index]
+
+
+def test_the_online_button_address_must_be_this_site_or_https(department_client: Client) -> None:
+    service = Service.objects.get(leika_key="99108001001000")
+    base = {
+        "leika_key": service.leika_key,
+        "name": service.name,
+        "leika_type": service.leika_type,
+        "online_information": "on",
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
+    }
+    for bad in ("javascript:alert(1)", "//evil.example/form", "http://evil.example/"):
+        response = department_client.post(
+            f"/admin/catalog/service/{service.pk}/change/", {**base, "form_url": bad}
+        )
+        assert response.status_code == 200, bad  # the form comes back with an error
+    ok = department_client.post(
+        f"/admin/catalog/service/{service.pk}/change/",
+        {**base, "form_url": "/formulare/bewohnerparken/"},
+    )
+    assert ok.status_code == 302

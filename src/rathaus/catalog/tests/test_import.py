@@ -112,7 +112,7 @@ def test_broken_csv_lines_are_reported_with_their_number(tmp_path: Path) -> None
     assert report.created == 2
     reasons = dict(report.rejected)
     assert "NUL" in reasons[5]
-    assert "broken CSV" in reasons[6]
+    assert "unclosed quote" in reasons[6]
 
 
 def test_ozg_maturity_is_the_first_criterion_not_met(tmp_path: Path) -> None:
@@ -127,3 +127,40 @@ def test_ozg_maturity_is_the_first_criterion_not_met(tmp_path: Path) -> None:
     assert services.get().ozg_maturity == OzgMaturity.INFORMATION
     services.update(online_form=True)
     assert services.get().ozg_maturity == OzgMaturity.FULLY_DIGITAL
+
+
+def test_an_unclosed_quote_does_not_swallow_the_following_rows(tmp_path: Path) -> None:
+    body = (
+        '99999999900010,"Kaputt ohne Ende,4,,,,,,,\n'  # line 2: the quote never closes
+        "99999999900011,Gut A,4,,,,,,,\n"  # line 3
+        "99999999900012,Gut B,4,,,,,,,\n"  # line 4
+    )
+    report = leika_import(path=_csv(tmp_path, body))
+    assert report.rejected[0][0] == 2 and "unclosed quote" in report.rejected[0][1]
+    assert set(
+        Service.objects.filter(leika_key__startswith="999999999000").values_list("name", flat=True)
+    ) >= {"Gut A", "Gut B"}
+
+
+def test_a_bad_byte_inside_a_multi_line_field_rejects_only_that_record(tmp_path: Path) -> None:
+    path = tmp_path / "bad-byte.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + b'99999999900013,Zweizeilig,4,,,,,,,"erste Zeile\nzwei\xdfte Zeile"\n'  # lines 2-3
+        + b"99999999900014,Danach gut,4,,,,,,,\n"  # line 4
+    )
+    report = leika_import(path=path)
+    assert report.rejected == [(2, "not UTF-8 (line 3); save the file as UTF-8")]
+    assert Service.objects.filter(leika_key="99999999900014").exists()
+
+
+def test_life_situations_differing_only_in_case_are_one(tmp_path: Path) -> None:
+    body = (
+        "99999999900015,Eins,4,,,,,Wohnen & Umzug,,\n99999999900016,Zwei,4,,,,,Wohnen & umzug,,\n"
+    )
+    report = leika_import(path=_csv(tmp_path, body))
+    assert report.created == 2 and not report.rejected
+    one, two = Service.objects.filter(leika_key__in=["99999999900015", "99999999900016"]).order_by(
+        "leika_key"
+    )
+    assert one.life_situation_id == two.life_situation_id

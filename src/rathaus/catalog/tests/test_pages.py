@@ -117,7 +117,7 @@ def test_office_and_location_pages_give_the_address_as_text(
     location = Location.objects.get(name="Neues Rathaus")
     html = client.get(f"/leistungen/standorte/{location.pk}/").content.decode()
     assert "Martin-Luther-Ring 4" in html and "Di 09:00–18:00" in html
-    assert 'data-lat="51.336500"' in html and 'role="region"' in html
+    assert 'data-lat="51.336500"' in html and "Karte mit der Lage" in html
 
 
 def test_api_searches_filters_and_pages(client: Client, django_assert_max_num_queries: Any) -> None:
@@ -152,3 +152,25 @@ def test_the_plain_listing_pages_through_the_whole_catalogue(client: Client) -> 
     last = client.get("/api/v1/services", {"limit": 5, "offset": 4810}).json()
     assert last["count"] == Service.objects.count()
     assert len(last["items"]) == Service.objects.count() - 4810
+
+
+def test_a_bad_filter_value_drops_only_itself(client: Client) -> None:
+    Service.objects.filter(leika_key="99102013000000").update(
+        online_form=True, online_submission=True
+    )
+    html = client.get(
+        "/leistungen/suche/", {"q": "Hundesteuer", "lebenslage": "gibt-es-nicht", "online": "on"}
+    ).content.decode()
+    assert "1 Leistung gefunden" in html
+
+
+def test_a_page_beyond_the_end_shows_the_last_page(client: Client) -> None:
+    html = client.get("/leistungen/suche/", {"q": "Hundesteuer", "seite": "40"}).content.decode()
+    assert "Hundesteuer" in html and "Keine Leistung gefunden" not in html
+
+
+def test_a_fee_from_zero_up_is_shown_as_a_range_and_a_minimum_as_from(
+    client: Client, dog_tax: Service
+) -> None:
+    Service.objects.filter(pk=dog_tax.pk).update(fee_min="0", fee_max=None)
+    assert "ab 0,00 €" in client.get(f"/leistungen/{dog_tax.leika_key}/").content.decode()

@@ -29,6 +29,7 @@ EVERYDAY_QUERIES = [
     ("Gewerbe", "99050012000000"),
     ("Personalausweis beantragen", "99008001000000"),
     ("Persnalausweis", "99008001000000"),  # one letter missing
+    ("Persanalausweis", "99008001000000"),  # one letter wrong
     ("Personalausweiss", "99008001000000"),  # one letter too many
     ("Reisepass", "99085001000000"),
     ("Kinderreisepass", "99085003000000"),
@@ -106,9 +107,10 @@ def test_synonyms_the_department_adds_work_at_once() -> None:
     ],
 )
 def test_odd_input_gives_a_normal_result_never_an_error(query: str) -> None:
-    result = service_search(query=query, limit=5)
-    assert result.total >= 0
+    result = service_search(query=query, limit=5)  # raising would fail the test
+    assert len(result.services) <= 5
     assert len(result.query) <= 200
+    assert "\x00" not in result.query
 
 
 def test_operator_characters_are_just_separators() -> None:
