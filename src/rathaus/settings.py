@@ -178,6 +178,8 @@ AXES_CLIENT_IP_CALLABLE = "rathaus.core.ratelimit.client_address"
 
 # Public endpoints: requests per window per client (see core.ratelimit).
 RATELIMIT_MAGIC_LINK = env("RATHAUS_RATELIMIT_MAGIC_LINK", "5/h")
+# The catalogue's whole-catalogue export (several MB per request).
+RATELIMIT_EXPORT = env("RATHAUS_RATELIMIT_EXPORT", "30/h")
 
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -2,8 +2,10 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 
 from rathaus.catalog.selectors import (
     ServiceFilters,
@@ -14,6 +16,7 @@ from rathaus.catalog.selectors import (
     services_as_dicts,
 )
 from rathaus.core.pagination import MAX_OFFSET
+from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 
 router = Router(tags=["services"])
 
@@ -113,5 +116,10 @@ class CatalogueOut(Schema):
 
 @router.get("/catalog/export", response=CatalogueOut)
 def export_catalogue(request: HttpRequest) -> dict[str, object]:
-    """The whole catalogue in one JSON document (services, offices, locations)."""
+    """The whole catalogue in one JSON document (services, offices, locations). Large: limited
+    per client (RATHAUS_RATELIMIT_EXPORT)."""
+    if ratelimit_exceeded(
+        scope="catalog-export", key=client_address(request), rate=settings.RATELIMIT_EXPORT
+    ):
+        raise HttpError(429, "too many requests")
     return catalogue_export()

@@ -79,8 +79,11 @@ def synonym_map() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
             terms = [tuple(search.stem(w) for w in search.words(t)) for t in synonym.term_list]
             terms = [t for t in terms if t]
             for term in terms:
-                others = mapping.setdefault(term, [])
-                others += [t for t in terms if t != term and t not in others]
+                others = [t for t in terms if t != term]
+                # A phrase is found in any word order ("Anmeldung Wohnung" = "Wohnung anmelden").
+                for key in {term, tuple(sorted(term))}:
+                    known = mapping.setdefault(key, [])
+                    known += [t for t in others if t not in known]
         _synonyms = (version, mapping)
     return mapping
 

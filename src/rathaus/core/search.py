@@ -371,9 +371,10 @@ def parse_query(
         # The longest phrase (up to 3 words) that is a synonym entry forms one group.
         for length in (3, 2, 1):
             phrase = stems[i : i + length]
-            if len(phrase) == length and phrase in synonyms:
+            expansions = synonyms.get(phrase) or synonyms.get(tuple(sorted(phrase)))
+            if len(phrase) == length and expansions:
                 group = QueryGroup(" ".join(typed[i : i + length]), [Alternative(phrase, 1.0)])
-                group.alternatives += [Alternative(alt, 0.9) for alt in synonyms[phrase]]
+                group.alternatives += [Alternative(alt, 0.9) for alt in expansions]
                 if length == 1:
                     _add_word_alternatives(group, typed[i], vocab)
                 groups.append(group)

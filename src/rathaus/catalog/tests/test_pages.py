@@ -174,3 +174,10 @@ def test_a_fee_from_zero_up_is_shown_as_a_range_and_a_minimum_as_from(
 ) -> None:
     Service.objects.filter(pk=dog_tax.pk).update(fee_min="0", fee_max=None)
     assert "ab 0,00 €" in client.get(f"/leistungen/{dog_tax.leika_key}/").content.decode()
+
+
+def test_the_export_is_rate_limited(client: Client, settings: Any) -> None:
+    settings.RATELIMIT_EXPORT = "1/h"
+    assert client.get("/api/v1/catalog/export").status_code == 200
+    again = client.get("/api/v1/catalog/export")
+    assert again.status_code == 429 and again.json()["error"] == "too_many_requests"

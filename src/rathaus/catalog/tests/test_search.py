@@ -136,3 +136,8 @@ def test_filters_by_life_situation_topic_online_and_office() -> None:
     Service.objects.get(leika_key="99102012000000").offices.add(office)
     by_office = service_search(query="steuer", filters=ServiceFilters(office=office.pk))
     assert [s.leika_key for s in by_office.services] == ["99102012000000"]
+
+
+def test_a_synonym_phrase_is_found_in_any_word_order() -> None:
+    top = [s.leika_key for s in service_search(query="Anmeldung Wohnung", limit=3).services]
+    assert "99115005104000" in top  # Wohnsitz Anmeldung, via "Wohnung anmelden"
