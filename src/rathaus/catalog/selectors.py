@@ -63,19 +63,33 @@ class SearchResult:
 
 # ---- synonyms (per process, reloaded when the list changes) ---------------------------------
 
-_synonyms: tuple[int, dict[tuple[str, ...], list[tuple[str, ...]]]] | None = None
+_synonyms: tuple[int, dict[tuple[str, ...], list[tuple[str, ...]]], frozenset[str]] | None = None
 _synonym_lock = threading.Lock()
 
 
 def synonym_map() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
     """Stemmed term -> the stemmed terms it stands for (every term of a set for each other)."""
+    return _synonym_data()[1]
+
+
+def synonym_words() -> frozenset[str]:
+    """The single-word synonym terms as written (folded): typos of them are corrected too."""
+    return _synonym_data()[2]
+
+
+def _synonym_data() -> tuple[int, dict[tuple[str, ...], list[tuple[str, ...]]], frozenset[str]]:
     global _synonyms
     version = search.index_version(SYNONYM_DOC_TYPE)
     if _synonyms is not None and _synonyms[0] == version:
-        return _synonyms[1]
+        return _synonyms
     with _synonym_lock:
         mapping: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        single_words: set[str] = set()
         for synonym in Synonym.objects.all():
+            for t in synonym.term_list:
+                written = search.words(t)
+                if len(written) == 1:
+                    single_words.add(search.fold(written[0]))
             terms = [tuple(search.stem(w) for w in search.words(t)) for t in synonym.term_list]
             terms = [t for t in terms if t]
             for term in terms:
@@ -84,8 +98,8 @@ def synonym_map() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
                 for key in {term, tuple(sorted(term))}:
                     known = mapping.setdefault(key, [])
                     known += [t for t in others if t not in known]
-        _synonyms = (version, mapping)
-    return mapping
+        _synonyms = (version, mapping, frozenset(single_words))
+    return _synonyms
 
 
 # ---- search ---------------------------------------------------------------------------------
@@ -142,7 +156,7 @@ def service_search(
             query=cleaned, total=services.count(), services=list(services[offset : offset + limit])
         )
     vocab = search.vocabulary(SEARCH_DOC_TYPE)
-    parsed = search.parse_query(cleaned, vocab, synonym_map())
+    parsed = search.parse_query(cleaned, vocab, synonym_map(), synonym_words())
     candidates = search.candidate_documents(SEARCH_DOC_TYPE, parsed)
     if filters.active and candidates:
         allowed = {

@@ -359,7 +359,10 @@ def clean_query(text: str) -> str:
 
 
 def parse_query(
-    text: str, vocab: Vocabulary, synonyms: Mapping[tuple[str, ...], Sequence[tuple[str, ...]]]
+    text: str,
+    vocab: Vocabulary,
+    synonyms: Mapping[tuple[str, ...], Sequence[tuple[str, ...]]],
+    synonym_words: frozenset[str] = frozenset(),
 ) -> Query:
     """Turn what was typed into groups of alternatives. Operators of FTS5 or tsquery have no
     meaning here: only letters and digits survive, so nothing typed can become syntax."""
@@ -376,27 +379,40 @@ def parse_query(
                 group = QueryGroup(" ".join(typed[i : i + length]), [Alternative(phrase, 1.0)])
                 group.alternatives += [Alternative(alt, 0.9) for alt in expansions]
                 if length == 1:
-                    _add_word_alternatives(group, typed[i], vocab)
+                    _add_word_alternatives(group, typed[i], vocab, synonyms, synonym_words)
                 groups.append(group)
                 i += length
                 break
         else:
             group = QueryGroup(typed[i], [Alternative((stems[i],), 1.0)])
-            _add_word_alternatives(group, typed[i], vocab)
+            _add_word_alternatives(group, typed[i], vocab, synonyms, synonym_words)
             groups.append(group)
             i += 1
     return Query(groups=groups, stems=stems)
 
 
-def _add_word_alternatives(group: QueryGroup, word: str, vocab: Vocabulary) -> None:
+def _add_word_alternatives(
+    group: QueryGroup,
+    word: str,
+    vocab: Vocabulary,
+    synonyms: Mapping[tuple[str, ...], Sequence[tuple[str, ...]]],
+    synonym_words: frozenset[str],
+) -> None:
     own = stem(word)
-    if own in vocab.df:
+    if own in vocab.df or (own,) in synonyms:
         return
     parts = split_compound(word, vocab.lexicon)
     if parts:
         group.alternatives.append(Alternative(tuple(stem(p) for p in parts), 0.8))
-    for candidate in sorted(typo_candidates(word, vocab)):
-        group.alternatives.append(Alternative((stem(candidate),), 0.7))
+    folded = fold(word)
+    # A typo may be of a word in the index or of a synonym ("Anwohnerparkauswies").
+    candidates = typo_candidates(word, vocab) | {
+        w for w in synonym_words if 4 <= len(folded) <= MAX_WORD and _one_edit(folded, w)
+    }
+    for candidate in sorted(candidates):
+        corrected = (stem(candidate),)
+        group.alternatives.append(Alternative(corrected, 0.7))
+        group.alternatives += [Alternative(alt, 0.63) for alt in synonyms.get(corrected, ())]
 
 
 # ---- matching and ranking -------------------------------------------------------------------

@@ -141,3 +141,11 @@ def test_filters_by_life_situation_topic_online_and_office() -> None:
 def test_a_synonym_phrase_is_found_in_any_word_order() -> None:
     top = [s.leika_key for s in service_search(query="Anmeldung Wohnung", limit=3).services]
     assert "99115005104000" in top  # Wohnsitz Anmeldung, via "Wohnung anmelden"
+
+
+@pytest.mark.parametrize(
+    ("query", "leika_key"),
+    [("Anwohnerparkauswies", "99108001001000"), ("Ummeldunk", "99115005104000")],
+)
+def test_a_typo_in_a_synonym_is_corrected_too(query: str, leika_key: str) -> None:
+    assert leika_key in [s.leika_key for s in service_search(query=query, limit=3).services]
