@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rathaus.core",
     "rathaus.accounts",
     "rathaus.catalog",
+    "rathaus.forms",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",

@@ -1,0 +1,445 @@
+"""Import of FIM XDatenfelder 2.0 Stammdatenschemas into our form definition format.
+
+The XML is parsed with defusedxml (no entity expansion, no external entities, no DTDs) and
+validated against the official XML Schemas shipped in ``forms/data/fim-xsd`` before anything
+is mapped. What cannot be mapped (free-text or script rules, hidden fields, patterns that are
+not regular expressions, missing code lists) is listed in the import report, never dropped
+silently. Parsing only: the service ``form_import_fim`` stores the result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+import jsonschema_rs
+import xmlschema
+from defusedxml import DefusedXmlException
+
+from rathaus.forms.definition import (
+    Code,
+    CodeList,
+    FieldSpec,
+    FormDefinition,
+    Group,
+    Item,
+    Repeat,
+    StaticText,
+    Step,
+    Text,
+)
+
+XSD_DIR = Path(__file__).resolve().parent / "data" / "fim-xsd"
+NS2 = "urn:xoev-de:fim:standard:xdatenfelder_2"
+NS3 = "urn:xoev-de:fim:standard:xdatenfelder_3.0.0"
+GC = "http://docs.oasis-open.org/codelist/ns/genericode/1.0/"
+MAX_DEPTH = 12
+X = f"{{{NS2}}}"
+
+
+class FimImportError(Exception):
+    """The file cannot be imported at all; the message says why (German / English)."""
+
+
+@dataclass
+class ImportReport:
+    schema_id: str = ""
+    version: str = ""
+    name: str = ""
+    fields: int = 0
+    groups: int = 0
+    steps: int = 0
+    codelists: int = 0
+    unmapped: list[tuple[str, str]] = field(default_factory=list)  # (FIM id, what and why)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_id": self.schema_id,
+            "version": self.version,
+            "name": self.name,
+            "fields": self.fields,
+            "groups": self.groups,
+            "steps": self.steps,
+            "codelists": self.codelists,
+            "unmapped": [{"fim_id": i, "reason": r} for i, r in self.unmapped],
+        }
+
+
+def _text(element: Element | None, path: str) -> str:
+    found = element.find(path) if element is not None else None
+    return " ".join((found.text or "").split()) if found is not None else ""
+
+
+@lru_cache(maxsize=2)
+def _xsd(version: str) -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(XSD_DIR / version / "xdatenfelder.xsd"))
+
+
+def parse_file(path: Path) -> tuple[FormDefinition, ImportReport]:
+    """Read a Stammdatenschema file; code lists are looked for beside it (``C..._genericode``)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FimImportError(
+            f"{path}: kann nicht gelesen werden / cannot be read ({exc.strerror})"
+        ) from None
+    return parse_bytes(raw, codelist_dir=path.parent)
+
+
+def parse_bytes(
+    raw: bytes, *, codelist_dir: Path | None = None
+) -> tuple[FormDefinition, ImportReport]:
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException:
+        raise FimImportError(
+            "Die Datei enthält DTDs oder Entitäten und wird aus Sicherheitsgründen nicht gelesen. / "
+            "The file contains DTDs or entities and is refused for safety."
+        ) from None
+    except SafeET.ParseError as exc:
+        raise FimImportError(f"Kein gültiges XML / not well-formed XML ({exc})") from None
+    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    if namespace == NS3:
+        raise FimImportError(
+            "XDatenfelder 3.0.0 wird noch nicht importiert; bitte als 2.0 exportieren. / "
+            "XDatenfelder 3.0.0 is not imported yet; please export as 2.0."
+        )
+    if namespace != NS2 or not root.tag.endswith("stammdatenschema.0102"):
+        raise FimImportError(
+            f"Keine XDatenfelder-2.0-Stammdatenschema-Nachricht / not an XDatenfelder 2.0 "
+            f"Stammdatenschema message ({root.tag[:120]})"
+        )
+    errors = [str(error.reason or error)[:300] for error in _xsd("2.0").iter_errors(root)][:5]
+    if errors:
+        raise FimImportError(
+            "Die Datei entspricht nicht dem XDatenfelder-2.0-Schema / does not match the "
+            "XDatenfelder 2.0 schema: " + "; ".join(errors)
+        )
+    return _Mapper(codelist_dir).map(root)
+
+
+_TYPE = {
+    "text": "text",
+    "date": "date",
+    "bool": "yesno",
+    "num": "decimal",
+    "num_int": "number",
+    "num_currency": "money",
+    "file": "file",
+}
+
+
+class _Mapper:
+    def __init__(self, codelist_dir: Path | None) -> None:
+        self.codelist_dir = codelist_dir
+        self.report = ImportReport()
+        self.codelists: dict[str, CodeList] = {}
+        self.used_ids: set[str] = set()
+
+    def unique_id(self, fim_id: str, parent: str) -> str:
+        """FIM reuses fields and groups (the same address group twice): ids must be unique."""
+        candidate = fim_id if fim_id not in self.used_ids else f"{parent}.{fim_id}"
+        number = 2
+        while candidate in self.used_ids:
+            candidate = f"{parent}.{fim_id}.{number}"
+            number += 1
+        self.used_ids.add(candidate)
+        return candidate
+
+    def map(self, root: Element) -> tuple[FormDefinition, ImportReport]:
+        schema = root.find(f"{X}stammdatenschema")
+        if schema is None:
+            raise FimImportError("Kein Stammdatenschema in der Nachricht / no Stammdatenschema")
+        report = self.report
+        report.schema_id = _text(schema, f"{X}identifikation/{X}id")
+        report.version = _text(schema, f"{X}identifikation/{X}version")
+        report.name = _text(schema, f"{X}bezeichnungEingabe") or _text(schema, f"{X}name")
+        for rule in schema.findall(f"{X}regel"):
+            self.unmapped_rule(rule)
+        steps: list[Step] = []
+        loose: list[Item] = []
+        for number, struktur in enumerate(schema.findall(f"{X}struktur"), start=1):
+            group = struktur.find(f"{X}enthaelt/{X}datenfeldgruppe")
+            if group is not None:
+                mapped = self.group(group, struktur, parent="step", depth=1)
+                if isinstance(mapped, Group) and mapped.repeat is None:
+                    steps.append(Step(id=f"step{number}", title=mapped.label, items=mapped.items))
+                else:
+                    steps.append(Step(id=f"step{number}", title=mapped.label, items=[mapped]))
+                continue
+            item = self.element(struktur, parent="step", depth=1)
+            if item is not None:
+                loose.append(item)
+        if loose:
+            steps.append(
+                Step(
+                    id="step-more",
+                    title=Text(de="Weitere Angaben", en="Further details"),
+                    items=loose,
+                )
+            )
+        report.steps = len(steps)
+        report.codelists = len(self.codelists)
+        definition = FormDefinition(
+            title=Text(de=report.name or report.schema_id),
+            source=f"FIM {report.schema_id} V{report.version}",
+            steps=steps,
+            codelists=self.codelists,
+        )
+        return definition, report
+
+    def unmapped_rule(self, rule: Element) -> None:
+        name = _text(rule, f"{X}name")
+        definition = _text(rule, f"{X}definition")
+        rule_id = _text(rule, f"{X}identifikation/{X}id") or name
+        self.report.unmapped.append(
+            (
+                rule_id,
+                f"Regel nicht übernommen (Freitext/Skript) / rule not mapped: {name}: {definition}"[
+                    :500
+                ],
+            )
+        )
+
+    def cardinality(self, struktur: Element) -> tuple[int, int | None]:
+        text = _text(struktur, f"{X}anzahl") or "1:1"
+        low, _, high = text.partition(":")
+        try:
+            return int(low), None if high in {"*", "n", ""} else int(high)
+        except ValueError:
+            self.report.unmapped.append(
+                ("", f"Anzahl {text!r} unverständlich, 1:1 angenommen / unclear cardinality")
+            )
+            return 1, 1
+
+    def element(self, struktur: Element, *, parent: str, depth: int) -> Item | None:
+        contained = struktur.find(f"{X}enthaelt")
+        if contained is None:
+            return None
+        group = contained.find(f"{X}datenfeldgruppe")
+        if group is not None:
+            return self.group(group, struktur, parent=parent, depth=depth)
+        data_field = contained.find(f"{X}datenfeld")
+        if data_field is not None:
+            return self.field(data_field, struktur, parent=parent)
+        return None
+
+    def group(self, element: Element, struktur: Element, *, parent: str, depth: int) -> Group:
+        fim_id = _text(element, f"{X}identifikation/{X}id")
+        if depth > MAX_DEPTH:
+            raise FimImportError(
+                f"Gruppen zu tief verschachtelt (zyklisch?) / groups nested too deep: {fim_id}"
+            )
+        for rule in element.findall(f"{X}regel"):
+            self.unmapped_rule(rule)
+        group_id = self.unique_id(fim_id, parent)
+        items = [
+            item
+            for child in element.findall(f"{X}struktur")
+            if (item := self.element(child, parent=group_id, depth=depth + 1)) is not None
+        ]
+        if not items:
+            items = [
+                StaticText(id=self.unique_id(f"{group_id}-empty", group_id), text=Text(de="–"))
+            ]
+        low, high = self.cardinality(struktur)
+        self.report.groups += 1
+        help_text = _text(element, f"{X}hilfetextEingabe")
+        return Group(
+            id=group_id,
+            fim_id=fim_id,
+            label=Text(
+                de=_text(element, f"{X}bezeichnungEingabe") or _text(element, f"{X}name") or fim_id
+            ),
+            help=Text(de=help_text) if help_text else None,
+            required=low >= 1,
+            repeat=Repeat(min=low, max=high) if high != 1 else None,
+            items=items,
+        )
+
+    def field(self, element: Element, struktur: Element, *, parent: str) -> Item | None:
+        fim_id = _text(element, f"{X}identifikation/{X}id")
+        field_kind = _text(element, f"{X}feldart/code")
+        data_type = _text(element, f"{X}datentyp/code")
+        label = _text(element, f"{X}bezeichnungEingabe") or _text(element, f"{X}name") or fim_id
+        help_text = _text(element, f"{X}hilfetextEingabe")
+        for rule in element.findall(f"{X}regel"):
+            self.unmapped_rule(rule)
+        if field_kind == "label":
+            self.report.fields += 1
+            content = _text(element, f"{X}inhalt") or label
+            return StaticText(
+                id=self.unique_id(fim_id, parent), fim_id=fim_id, text=Text(de=content)
+            )
+        if field_kind in {"hidden", "locked"}:
+            self.report.unmapped.append(
+                (fim_id, f"Feldart {field_kind!r} nicht übernommen / field kind not mapped")
+            )
+            return None
+        low, high = self.cardinality(struktur)
+        field_type = _TYPE.get(data_type)
+        if field_type is None:
+            self.report.unmapped.append(
+                (fim_id, f"Datentyp {data_type!r} als Text übernommen / data type taken as text")
+            )
+            field_type = "text"
+        spec: dict[str, Any] = {
+            "id": self.unique_id(fim_id, parent),
+            "fim_id": fim_id,
+            "type": field_type,
+            "label": Text(de=label),
+            "help": Text(de=help_text) if help_text else None,
+            "required": low >= 1,
+        }
+        if field_kind == "select":
+            codelist_id = _text(element, f"{X}codelisteReferenz/{X}identifikation/{X}id")
+            codelist = self.codelist(codelist_id, element, fim_id)
+            if codelist is None:
+                spec["type"] = "text"
+            elif len(codelist.items) == 1:
+                spec["type"] = "consent"  # one code to agree to ("Ich stimme zu.")
+            else:
+                spec.update(
+                    type="choice",
+                    codelist=codelist_id,
+                    widget="radio" if len(codelist.items) <= 5 else "select",
+                )
+        self.precision(element, spec, fim_id)
+        if spec["type"] == "text" and (spec.get("max_length") or 0) > 255:
+            spec["type"] = "textarea"
+        self.report.fields += 1
+        mapped = FieldSpec(**spec)
+        if high == 1:
+            return mapped
+        # A repeatable field becomes a repeatable group holding it.
+        self.report.groups += 1
+        return Group(
+            id=self.unique_id(f"{fim_id}-list", parent),
+            fim_id=fim_id,
+            label=Text(de=label),
+            required=low >= 1,
+            repeat=Repeat(min=low, max=high),
+            items=[
+                mapped.model_copy(
+                    update={"id": self.unique_id(f"{fim_id}-item", parent), "required": True}
+                )
+            ],
+        )
+
+    def precision(self, element: Element, spec: dict[str, Any], fim_id: str) -> None:
+        raw = _text(element, f"{X}praezisierung")
+        if not raw:
+            return
+        range_match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", raw)
+        if range_match:  # "1..31": a range of numbers
+            spec["minimum"], spec["maximum"] = float(range_match[1]), float(range_match[2])
+            return
+        try:
+            values = json.loads(raw)
+        except json.JSONDecodeError:
+            values = None
+        if not isinstance(values, dict):
+            self.report.unmapped.append(
+                (fim_id, f"Präzisierung nicht lesbar / precision not readable: {raw[:100]}")
+            )
+            return
+        for key, target in (("minLength", "min_length"), ("maxLength", "max_length")):
+            if str(values.get(key, "")).isdigit():
+                spec[target] = int(values[key])
+        for key, target in (("minValue", "minimum"), ("maxValue", "maximum")):
+            try:
+                if key in values:
+                    spec[target] = float(values[key])
+            except (TypeError, ValueError):
+                self.report.unmapped.append(
+                    (fim_id, f"{key} {values[key]!r} keine Zahl / not a number")
+                )
+        pattern = values.get("pattern")
+        if pattern:
+            if spec["type"] in {"text", "textarea"} and _is_regex(pattern):
+                spec["pattern"] = pattern
+            else:
+                self.report.unmapped.append(
+                    (fim_id, f"Muster nicht übernommen / pattern not mapped: {pattern[:100]}")
+                )
+
+    def codelist(self, codelist_id: str, element: Element, fim_id: str) -> CodeList | None:
+        if codelist_id in self.codelists:
+            return self.codelists[codelist_id]
+        canonical = _text(
+            element, f"{X}codelisteReferenz/{X}genericodeIdentification/{X}canonicalIdentification"
+        )
+        path = (
+            next(iter(sorted(self.codelist_dir.glob(f"{codelist_id}*.xml"))), None)
+            if self.codelist_dir
+            else None
+        )
+        if path is None:
+            self.report.unmapped.append(
+                (
+                    fim_id,
+                    f"Codeliste {codelist_id} ({canonical}) fehlt: Feld als Text übernommen / code list missing: taken as text",
+                )
+            )
+            return None
+        try:
+            codelist = _read_genericode(path.read_bytes(), canonical)
+        except FimImportError as exc:
+            self.report.unmapped.append(
+                (fim_id, f"Codeliste {codelist_id} unlesbar / unreadable: {exc}")
+            )
+            return None
+        self.codelists[codelist_id] = codelist
+        return codelist
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _is_regex(pattern: str) -> bool:
+    """A pattern the validator can use (ECMA-style, \\p{L} allowed), not prose such as
+    "Codeliste Regionalschlüssel" (which would compile, but has no metacharacter)."""
+    if not re.search(r"[\\\[\]^$.*+?{}()|]", pattern):
+        return False
+    try:
+        jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    except Exception:  # noqa: BLE001 - any compile error means "not usable"
+        return False
+    return True
+
+
+def _read_genericode(raw: bytes, canonical: str) -> CodeList:
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True)
+    except (DefusedXmlException, SafeET.ParseError) as exc:
+        raise FimImportError(str(exc)) from None
+    name = (
+        _text(root, f"{{{GC}}}Identification/{{{GC}}}LongName")
+        or _text(root, f"{{{GC}}}Identification/{{{GC}}}ShortName")
+        or canonical
+    )
+    items: list[Code] = []
+    for row in (el for el in root.iter() if _local(el.tag) == "Row"):
+        values = {
+            value.get("ColumnRef", ""): " ".join(
+                "".join(
+                    v.text or "" for v in value.iter() if _local(v.tag) == "SimpleValue"
+                ).split()
+            )
+            for value in row
+            if _local(value.tag) == "Value"
+        }
+        code = values.get("code") or next(iter(values.values()), "")
+        label = values.get("name") or values.get("beschreibung") or code
+        if code:
+            items.append(Code(code=code, label=Text(de=label)))
+    if not items:
+        raise FimImportError("keine Einträge / no entries")
+    return CodeList(title=Text(de=name or canonical or "Codeliste"), source=canonical, items=items)

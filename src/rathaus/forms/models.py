@@ -1,0 +1,59 @@
+"""Forms and their versions. A draft is editable; a published version never changes, and every
+draft and submission points to the version it was made with."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.catalog.models import Service
+from rathaus.core.models import TimeStampedModel
+from rathaus.forms.constants import VersionStatus
+
+
+class Form(TimeStampedModel):
+    slug = models.SlugField(_("Kurzname"), max_length=100, unique=True)
+    title = models.CharField(_("Titel"), max_length=300)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("Leistungen"), blank=True, related_name="forms"
+    )
+
+    class Meta:
+        verbose_name = _("Formular")
+        verbose_name_plural = _("Formulare")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FormVersion(TimeStampedModel):
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("Version"))
+    status = models.CharField(
+        _("Status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    definition = models.JSONField(_("Definition"))
+    json_schema = models.JSONField(_("JSON Schema"))
+    source = models.CharField(_("Quelle"), max_length=200, blank=True)
+    import_report = models.JSONField(_("Importbericht"), null=True, blank=True)
+    published_at = models.DateTimeField(_("veröffentlicht am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Formularversion")
+        verbose_name_plural = _("Formularversionen")
+        ordering = ["form", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "number"], name="forms_version_number_once"),
+            models.UniqueConstraint(
+                fields=["form"], condition=Q(status="draft"), name="forms_one_draft_per_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="forms_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} v{self.number} ({self.status})"

@@ -1,0 +1,111 @@
+"""Writes of the form engine: FIM import into a draft, publishing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from rathaus.accounts.models import User
+from rathaus.core.services import audit_entry_create
+from rathaus.forms import fim
+from rathaus.forms.constants import VersionStatus
+from rathaus.forms.definition import FormDefinition
+from rathaus.forms.models import Form, FormVersion
+from rathaus.forms.schema import json_schema
+
+
+class PublishedVersionError(Exception):
+    """A published version is immutable; make a new draft instead."""
+
+
+def form_draft_save(
+    *,
+    form: Form,
+    definition: FormDefinition,
+    actor: User | None,
+    source: str = "",
+    import_report: dict[str, Any] | None = None,
+) -> FormVersion:
+    """Store ``definition`` as the form's draft (a new draft if there is none)."""
+    with transaction.atomic():
+        draft = (
+            FormVersion.objects.select_for_update()
+            .filter(form=form, status=VersionStatus.DRAFT)
+            .first()
+        )
+        data = definition.model_dump(mode="json", exclude_none=True)
+        schema = json_schema(definition)
+        if draft is None:
+            number = (
+                FormVersion.objects.filter(form=form).aggregate(n=Max("number"))["n"] or 0
+            ) + 1
+            draft = FormVersion.objects.create(
+                form=form,
+                number=number,
+                definition=data,
+                json_schema=schema,
+                source=source,
+                import_report=import_report,
+            )
+            action = "form.draft.create"
+        else:
+            draft.definition, draft.json_schema = data, schema
+            draft.source, draft.import_report = source or draft.source, import_report
+            draft.save(
+                update_fields=["definition", "json_schema", "source", "import_report", "updated_at"]
+            )
+            action = "form.draft.update"
+        audit_entry_create(
+            actor=actor,
+            action=action,
+            object_type="forms.formversion",
+            object_id=draft.pk,
+            after={"form": form.slug, "number": draft.number, "source": draft.source},
+        )
+    return draft
+
+
+def form_import_fim(
+    *, path: Path, actor: User | None = None, slug: str = ""
+) -> tuple[FormVersion, fim.ImportReport]:
+    """Import a FIM Stammdatenschema into the draft of a form (created if new). Nothing is
+    written unless the whole file could be read and mapped (FimImportError otherwise)."""
+    definition, report = fim.parse_file(path)
+    slug = slug or slugify(report.name)[:90] or slugify(report.schema_id)
+    with transaction.atomic():
+        form, _ = Form.objects.get_or_create(
+            slug=slug, defaults={"title": definition.title.de[:300]}
+        )
+        version = form_draft_save(
+            form=form,
+            definition=definition,
+            actor=actor,
+            source=definition.source,
+            import_report=report.as_dict(),
+        )
+    return version, report
+
+
+def form_version_publish(*, version: FormVersion, actor: User | None) -> FormVersion:
+    """Publish a draft: from now on it never changes."""
+    with transaction.atomic():
+        locked = FormVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != VersionStatus.DRAFT:
+            raise PublishedVersionError(f"{locked} is already published")
+        locked.status = VersionStatus.PUBLISHED
+        locked.published_at = timezone.now()
+        locked.save(update_fields=["status", "published_at", "updated_at"])
+        audit_entry_create(
+            actor=actor,
+            action="form.publish",
+            object_type="forms.formversion",
+            object_id=locked.pk,
+            before={"status": VersionStatus.DRAFT},
+            after={"status": VersionStatus.PUBLISHED},
+        )
+    return locked
