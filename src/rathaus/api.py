@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from rathaus.accounts.api import router as accounts_router
 from rathaus.catalog.api import router as catalog_router
 from rathaus.core import api_errors
+from rathaus.forms.api import router as forms_router
 
 
 class RathausAPI(NinjaAPI):
@@ -44,3 +45,4 @@ api = RathausAPI(
 api_errors.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
+api.add_router("/", forms_router)

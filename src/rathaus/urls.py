@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("konto/", include("rathaus.accounts.urls")),
     path("leistungen/", include("rathaus.catalog.urls")),
+    path("formulare/", include("rathaus.forms.urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]

@@ -57,3 +57,46 @@ class FormVersion(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.form} v{self.number} ({self.status})"
+
+
+class FormDraft(TimeStampedModel):
+    """What a person has filled in so far, encrypted at rest (core.crypto). Belongs to the
+    browser session that started it (by ``token``) and, when logged in, to the account."""
+
+    version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="drafts")
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="form_drafts"
+    )
+    data_encrypted = models.TextField()
+    step_reached = models.PositiveSmallIntegerField(default=1)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Formular-Entwurf")
+        verbose_name_plural = _("Formular-Entwürfe")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} of {self.version}"
+
+
+class Upload(TimeStampedModel):
+    """A file a person attached, stored outside the web root under a random name."""
+
+    token = models.CharField(max_length=64, unique=True)
+    draft = models.ForeignKey(
+        FormDraft, null=True, blank=True, on_delete=models.CASCADE, related_name="uploads"
+    )
+    field_id = models.CharField(max_length=200)
+    filename = models.CharField(max_length=200)  # sanitised, for display only
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("Hochgeladene Datei")
+        verbose_name_plural = _("Hochgeladene Dateien")
+
+    def __str__(self) -> str:
+        return self.filename

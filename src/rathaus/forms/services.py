@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
 from rathaus.accounts.models import User
+from rathaus.core.crypto import decrypt_json, encrypt_json
 from rathaus.core.services import audit_entry_create
 from rathaus.forms import fim
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
-from rathaus.forms.models import Form, FormVersion
+from rathaus.forms.models import Form, FormDraft, FormVersion, Upload
 from rathaus.forms.schema import json_schema
+from rathaus.forms.uploads import check_and_store, upload_dir
 
 
 class PublishedVersionError(Exception):
@@ -109,3 +115,54 @@ def form_version_publish(*, version: FormVersion, actor: User | None) -> FormVer
             after={"status": VersionStatus.PUBLISHED},
         )
     return locked
+
+
+# ---- drafts ---------------------------------------------------------------------------------
+
+
+def draft_start(*, version: FormVersion, user: User | None) -> FormDraft:
+    """A new, empty draft of ``version`` for a visitor (logged in or not)."""
+    return FormDraft.objects.create(
+        version=version,
+        token=secrets.token_urlsafe(32),
+        user=user if user is not None and user.is_authenticated else None,
+        data_encrypted=encrypt_json({}),
+        expires_at=timezone.now() + timedelta(days=settings.FORM_DRAFT_DAYS),
+    )
+
+
+def draft_data(draft: FormDraft) -> dict[str, Any]:
+    data = decrypt_json(draft.data_encrypted)
+    return data if isinstance(data, dict) else {}
+
+
+def draft_save_step(
+    *, draft: FormDraft, values: dict[str, Any], field_ids: set[str], step_reached: int
+) -> FormDraft:
+    """Store the values of one step (replacing that step's fields), encrypted."""
+    data = {k: v for k, v in draft_data(draft).items() if k not in field_ids}
+    data.update(values)
+    draft.data_encrypted = encrypt_json(data)
+    draft.step_reached = max(draft.step_reached, step_reached)
+    draft.expires_at = timezone.now() + timedelta(days=settings.FORM_DRAFT_DAYS)
+    draft.save(update_fields=["data_encrypted", "step_reached", "expires_at", "updated_at"])
+    return draft
+
+
+def draft_attach_upload(*, draft: FormDraft, field_id: str, file: UploadedFile) -> dict[str, Any]:
+    """Check and store an attachment for a draft's field; returns the value to keep."""
+    token, meta = check_and_store(file)
+    Upload.objects.create(draft=draft, field_id=field_id, token=token, **meta)
+    return {
+        "upload": f"upload:{token}",
+        **{k: meta[k] for k in ("filename", "content_type", "size")},
+    }
+
+
+def drafts_delete_expired() -> int:
+    """Drafts past their expiry, with their files (run by the worker)."""
+    expired = FormDraft.objects.filter(expires_at__lte=timezone.now())
+    for upload in Upload.objects.filter(draft__in=expired):
+        (upload_dir() / upload.token).unlink(missing_ok=True)
+    deleted, _ = expired.delete()
+    return deleted

@@ -16,6 +16,7 @@ from rathaus.accounts.constants import MembershipRole, Role
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.services import office_membership_set, role_assign, user_create
 from rathaus.catalog import demo as catalog_demo
+from rathaus.forms.demo import load_demo_forms
 
 DEMO_PASSWORD = "rathaus-demo"  # noqa: S105 - printed for the demo on purpose
 
@@ -63,6 +64,10 @@ class Command(BaseCommand):
         considered, linked = catalog_demo.assign_municipal_services()
         self.stdout.write(
             f"municipal services: {considered} assigned to offices ({linked} new links)"
+        )
+        loaded_forms = load_demo_forms()
+        self.stdout.write(
+            f"forms: {len(loaded_forms)} published ({', '.join(loaded_forms) or 'all there already'})"
         )
         created_locations, updated_locations = catalog_demo.load_locations()
         self.stdout.write(f"locations: {created_locations} created, {updated_locations} updated")

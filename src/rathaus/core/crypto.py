@@ -1,0 +1,48 @@
+"""Encryption of personal data at rest: Fernet (AES-128-CBC + HMAC-SHA256) with rotatable keys.
+
+RATHAUS_DATA_KEYS is a list: the first key encrypts, every key decrypts, so a new key can be
+put first and old data is still readable (``reencrypt`` moves it to the new key). Each
+configured key is stretched to a Fernet key with SHA-256, so any long random string works.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+
+class DecryptionError(Exception):
+    """The value was not encrypted with any of the configured keys (or was altered)."""
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet(
+        [Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest())) for key in keys]
+    )
+
+
+def _current() -> MultiFernet:
+    return _fernet(tuple(settings.DATA_KEYS))
+
+
+def encrypt_json(value: Any) -> str:
+    return _current().encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+
+
+def decrypt_json(token: str) -> Any:
+    try:
+        return json.loads(_current().decrypt(token.encode()))
+    except InvalidToken:
+        raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None
+
+
+def reencrypt(token: str) -> str:
+    """The same value encrypted with the first (newest) key."""
+    return _current().rotate(token.encode()).decode()

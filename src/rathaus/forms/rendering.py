@@ -1,0 +1,187 @@
+"""What a step page shows: the definition's items turned into simple dicts for the templates,
+with the input type, the autocomplete token (WCAG 1.3.5), the value typed so far and the
+error of each field. Conditions are evaluated here, on the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import get_language
+
+from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Text
+from rathaus.forms.validation import NO, YES, visible
+
+# Input purposes by words in FIM labels (FIM names these fields the same way everywhere).
+AUTOCOMPLETE_BY_LABEL = (
+    ("vorname", "given-name"),
+    ("familienname", "family-name"),
+    ("nachname", "family-name"),
+    ("geburtsname", "family-name"),
+    ("geburtsdatum", "bday"),
+    ("e-mail", "email"),
+    ("telefon", "tel"),
+    ("postleitzahl", "postal-code"),
+    ("wohnort", "address-level2"),
+    ("straße", "address-line1"),
+    ("strasse", "address-line1"),
+    ("staatsangehörigkeit", "country-name"),
+)
+AUTOCOMPLETE_BY_TYPE = {
+    "email": "email",
+    "phone": "tel",
+    "postcode": "postal-code",
+    "street": "street-address",
+}
+INPUT_TYPE = {"email": "email", "phone": "tel"}
+INPUT_MODE = {"number": "numeric", "postcode": "numeric", "decimal": "decimal", "money": "decimal"}
+
+
+def text(value: Text | None) -> str:
+    if value is None:
+        return ""
+    return value.en if get_language() == "en" and value.en else value.de
+
+
+def autocomplete_for(spec: FieldSpec) -> str:
+    if spec.autocomplete:
+        return spec.autocomplete
+    if spec.type in AUTOCOMPLETE_BY_TYPE:
+        return AUTOCOMPLETE_BY_TYPE[spec.type]
+    label = spec.label.de.lower()
+    return next(
+        (token for word, token in AUTOCOMPLETE_BY_LABEL if word in label),
+        "off" if spec.type == "iban" else "",
+    )
+
+
+def display_value(spec: FieldSpec, value: Any) -> Any:
+    """A stored value as the input shows it again (ISO dates back to German, booleans to ja/nein)."""
+    if value is None:
+        return ""
+    if spec.type == "date" and isinstance(value, str) and len(value) == 10:
+        year, month, day = value.split("-")
+        return f"{day}.{month}.{year}"
+    if spec.type == "yesno" and isinstance(value, bool):
+        return YES if value else NO
+    if spec.type in {"decimal", "money"}:
+        return str(value).replace(".", ",")
+    if spec.type == "file" and isinstance(value, dict):
+        return value.get("filename", "")
+    return value
+
+
+def build(
+    items: list[Item],
+    definition: FormDefinition,
+    data: dict[str, Any],
+    typed: Any,
+    errors: dict[str, str],
+    counts: dict[str, int],
+    prefix: str = "",
+) -> list[dict[str, Any]]:
+    """The render tree of ``items``. ``typed`` (the posted inputs) wins over ``data`` (what was
+    saved), so a page with errors shows exactly what the person typed."""
+    nodes: list[dict[str, Any]] = []
+    for item in items:
+        if not visible(item, data):
+            continue
+        if item.kind == "text":
+            nodes.append({"kind": "text", "id": f"{prefix}{item.id}", "text": text(item.text)})
+            continue
+        if isinstance(item, Group):
+            node: dict[str, Any] = {
+                "kind": "group",
+                "id": f"{prefix}{item.id}",
+                "label": text(item.label),
+                "help": text(item.help),
+                "repeat": item.repeat is not None,
+                "error": errors.get(f"{prefix}{item.id}", ""),
+            }
+            if item.repeat is None:
+                node["items"] = build(item.items, definition, data, typed, errors, counts, prefix)
+            else:
+                saved = data.get(item.id) if not prefix else None
+                count = counts.get(
+                    f"{prefix}{item.id}",
+                    len(saved) if isinstance(saved, list) else item.repeat.min,
+                )
+                node["count"] = count
+                node["can_add"] = item.repeat.max is None or count < item.repeat.max
+                node["entries"] = [
+                    build(
+                        item.items,
+                        definition,
+                        saved[index] if isinstance(saved, list) and index < len(saved) else {},
+                        typed,
+                        errors,
+                        counts,
+                        prefix=f"{prefix}{item.id}__{index}__",
+                    )
+                    for index in range(count)
+                ]
+            nodes.append(node)
+            continue
+        assert isinstance(item, FieldSpec)  # noqa: S101 - the remaining kind
+        name = f"{prefix}{item.id}"
+        if typed is not None and (
+            name in typed or item.type in {"consent", "file"} or item.widget == "checkboxes"
+        ):
+            value: Any = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
+            if item.type == "file":
+                value = display_value(item, data.get(item.id))
+        else:
+            value = display_value(item, data.get(item.id))
+        options = []
+        if item.codelist:
+            options = [
+                {"value": c.code, "label": text(c.label)}
+                for c in definition.codelists[item.codelist].items
+            ]
+        nodes.append(
+            {
+                "kind": "field",
+                "id": name,
+                "type": item.type,
+                "widget": item.widget or ("radio" if item.type == "yesno" else ""),
+                "input_type": INPUT_TYPE.get(item.type, "text"),
+                "inputmode": INPUT_MODE.get(item.type, ""),
+                "autocomplete": autocomplete_for(item),
+                "label": text(item.label),
+                "help": text(item.help),
+                "hint": _hint(item),
+                "required": item.required,
+                "max_length": item.max_length,
+                "value": value,
+                "checked": value in ("on", True, "true") if item.type == "consent" else False,
+                "options": options,
+                "error": errors.get(name, ""),
+            }
+        )
+    return nodes
+
+
+def _hint(spec: FieldSpec) -> str:
+    from django.utils.translation import gettext as _
+
+    if spec.type == "date":
+        return _("Format: TT.MM.JJJJ, z. B. 24.12.2026")
+    if spec.type == "money":
+        return _("Betrag in Euro, z. B. 12,50")
+    if spec.type == "iban":
+        return _("Beginnt mit DE und hat 22 Zeichen.")
+    if spec.type == "file":
+        return _("PDF, PNG oder JPEG, höchstens 10 MB.")
+    return ""
+
+
+def error_list(nodes: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every error of a step, in page order, for the error summary at the top."""
+    found: list[dict[str, str]] = []
+    for node in nodes:
+        if node.get("error"):
+            found.append({"id": node["id"], "label": node.get("label", ""), "error": node["error"]})
+        for child in node.get("items", []):
+            found += error_list([child])
+        for entry in node.get("entries", []):
+            found += error_list(entry)
+    return found

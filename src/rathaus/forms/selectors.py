@@ -1,0 +1,47 @@
+"""Reads of the form engine: published forms, their versions, a visitor's draft."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from rathaus.catalog.models import Service
+from rathaus.forms.constants import VersionStatus
+from rathaus.forms.definition import FormDefinition
+from rathaus.forms.models import Form, FormDraft, FormVersion
+
+
+def form_published_version(*, slug: str) -> FormVersion:
+    """The current (latest published) version of a form; 404 when there is none."""
+    version = (
+        FormVersion.objects.select_related("form")
+        .filter(form__slug=slug, status=VersionStatus.PUBLISHED)
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise Http404
+    return version
+
+
+def form_list_published() -> QuerySet[Form]:
+    return (
+        Form.objects.filter(versions__status=VersionStatus.PUBLISHED)
+        .distinct()
+        .prefetch_related(Prefetch("services", queryset=Service.objects.order_by("leika_key")))
+        .order_by("slug")
+    )
+
+
+def definition_of(version: FormVersion) -> FormDefinition:
+    return FormDefinition.model_validate(version.definition)
+
+
+def draft_for_token(*, token: str | None, version: FormVersion) -> FormDraft | None:
+    """The visitor's draft of this version (by the token in their session), if still valid."""
+    if not token:
+        return None
+    return FormDraft.objects.filter(
+        token=token, version=version, expires_at__gt=timezone.now()
+    ).first()

@@ -1,0 +1,240 @@
+"""Filling in a form as a citizen: steps, errors, back and next, groups, files, summary."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from rathaus.catalog.models import Service
+from rathaus.forms.demo import load_demo_forms
+from rathaus.forms.models import FormDraft, Upload
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def demo_forms() -> None:
+    # The full catalogue may be there already (session fixture of the catalogue tests).
+    Service.objects.get_or_create(leika_key="99102013000000", defaults={"name": "Hundesteuer"})
+    Service.objects.get_or_create(
+        leika_key="99108001001000", defaults={"name": "Bewohnerparkausweis Erteilung"}
+    )
+    load_demo_forms()
+
+
+def _begin(client: Client, slug: str) -> Any:
+    return client.post(f"/formulare/{slug}/beginnen/")
+
+
+STEP1 = {
+    "vorname": "Erika",
+    "familienname": "Mustermann",
+    "strasse": "Markt 1",
+    "plz": "04109",
+    "iban": "DE02 1203 0000 0000 2020 51",
+}
+
+
+def test_the_service_page_leads_to_the_form_and_the_form_starts_at_step_one(
+    client: Client, demo_forms: None
+) -> None:
+    assert Service.objects.get(leika_key="99102013000000").form_url == "/formulare/hund-anmelden/"
+    start = client.get("/formulare/hund-anmelden/")
+    assert "Hund anmelden" in start.content.decode() and "3 Schritte" in start.content.decode()
+    response = _begin(client, "hund-anmelden")
+    assert response["Location"] == "/formulare/hund-anmelden/schritt/1/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Schritt 1 von 3" in page
+    assert 'autocomplete="given-name"' in page and 'autocomplete="postal-code"' in page
+
+
+def test_errors_are_listed_on_top_linked_to_fields_and_what_was_typed_stays(
+    client: Client, demo_forms: None
+) -> None:
+    _begin(client, "hund-anmelden")
+    response = client.post(
+        "/formulare/hund-anmelden/schritt/1/", {**STEP1, "plz": "4109", "iban": "DE00 1234"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'href="#plz"' in html and "fünf Ziffern" in html
+    assert "IBAN ist nicht gültig" in html
+    assert (
+        'aria-describedby="plz_hint plz_error"' in html or 'aria-describedby=" plz_error"' in html
+    )
+    assert 'value="Mustermann"' in html  # nothing typed is lost
+    assert html.count('aria-invalid="true"') == 2
+
+
+def test_next_and_back_keep_the_input_and_a_skipped_step_is_refused(
+    client: Client, demo_forms: None
+) -> None:
+    _begin(client, "hund-anmelden")
+    assert client.get("/formulare/hund-anmelden/schritt/3/")["Location"].endswith("/schritt/1/")
+    assert client.post("/formulare/hund-anmelden/schritt/1/", STEP1)["Location"].endswith(
+        "/schritt/2/"
+    )
+    back = client.post(
+        "/formulare/hund-anmelden/schritt/2/", {"hundename": "Bello", "action": "back"}
+    )
+    assert back["Location"].endswith("/schritt/1/")
+    assert 'value="Erika"' in client.get("/formulare/hund-anmelden/schritt/1/").content.decode()
+    assert 'value="Bello"' in client.get("/formulare/hund-anmelden/schritt/2/").content.decode()
+
+
+def test_a_condition_shows_the_upload_only_when_needed_and_the_file_is_checked(
+    client: Client, demo_forms: None
+) -> None:
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    step2 = {
+        "hundename": "Bello",
+        "rasse": "dackel",
+        "gehalten_seit": "01.03.2025",
+        "gefaehrlich": "nein",
+    }
+    assert client.post("/formulare/hund-anmelden/schritt/2/", step2).status_code == 302
+    needs_file = client.post("/formulare/hund-anmelden/schritt/2/", {**step2, "gefaehrlich": "ja"})
+    assert needs_file.status_code == 422 and "Datei hoch" in needs_file.content.decode()
+    fake = SimpleUploadedFile(
+        "../../etc/bescheid.pdf", b"MZ this is no pdf", content_type="application/pdf"
+    )
+    rejected = client.post(
+        "/formulare/hund-anmelden/schritt/2/", {**step2, "gefaehrlich": "ja", "bescheid": fake}
+    )
+    assert "PDF-, PNG- oder JPEG" in rejected.content.decode()
+    empty = SimpleUploadedFile("leer.pdf", b"", content_type="application/pdf")
+    assert (
+        "leer"
+        in client.post(
+            "/formulare/hund-anmelden/schritt/2/", {**step2, "gefaehrlich": "ja", "bescheid": empty}
+        ).content.decode()
+    )
+    good = SimpleUploadedFile("../../Bescheid\x07.png", PNG, content_type="image/png")
+    ok = client.post(
+        "/formulare/hund-anmelden/schritt/2/", {**step2, "gefaehrlich": "ja", "bescheid": good}
+    )
+    assert ok.status_code == 302
+    upload = Upload.objects.get()
+    assert upload.filename == "Bescheid.png" and upload.content_type == "image/png"
+
+
+def test_repeatable_group_entries_are_added_and_removed_without_javascript(
+    client: Client, demo_forms: None
+) -> None:
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    client.post(
+        "/formulare/hund-anmelden/schritt/2/",
+        {
+            "hundename": "Bello",
+            "rasse": "dackel",
+            "gehalten_seit": "2025-03-01",
+            "gefaehrlich": "nein",
+        },
+    )
+    page = client.post(
+        "/formulare/hund-anmelden/schritt/3/",
+        {"weitere_hunde__count": "0", "action": "add:weitere_hunde"},
+    )
+    assert 'name="weitere_hunde__0__weiterer_name"' in page.content.decode()
+    two = client.post(
+        "/formulare/hund-anmelden/schritt/3/",
+        {
+            "weitere_hunde__count": "1",
+            "weitere_hunde__0__weiterer_name": "Rex",
+            "action": "add:weitere_hunde",
+        },
+    )
+    assert (
+        'value="Rex"' in two.content.decode()
+        and 'name="weitere_hunde__1__weiterer_name"' in two.content.decode()
+    )
+    removed = client.post(
+        "/formulare/hund-anmelden/schritt/3/",
+        {
+            "weitere_hunde__count": "2",
+            "weitere_hunde__0__weiterer_name": "Rex",
+            "weitere_hunde__1__weiterer_name": "Fifi",
+            "action": "remove:weitere_hunde:0",
+        },
+    )
+    html = removed.content.decode()
+    assert 'value="Fifi"' in html and 'value="Rex"' not in html
+
+
+def test_summary_shows_everything_with_change_links_and_the_draft_is_encrypted(
+    client: Client, demo_forms: None
+) -> None:
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    client.post(
+        "/formulare/hund-anmelden/schritt/2/",
+        {
+            "hundename": "Bello",
+            "rasse": "dackel",
+            "gehalten_seit": "01.03.2025",
+            "gefaehrlich": "nein",
+        },
+    )
+    done = client.post(
+        "/formulare/hund-anmelden/schritt/3/", {"zustimmung": "on", "weitere_hunde__count": "0"}
+    )
+    assert done["Location"] == "/formulare/hund-anmelden/pruefen/"
+    html = client.get(done["Location"]).content.decode()
+    for text in ("Erika", "Dackel", "01.03.2025", "DE02120300000000202051", "vollständig"):
+        assert text in html, text
+    assert len(re.findall(r'href="/formulare/hund-anmelden/schritt/\d/"', html)) == 3
+    stored = FormDraft.objects.get().data_encrypted
+    assert "Erika" not in stored and "Mustermann" not in stored
+
+
+def test_another_browser_cannot_see_the_draft(client: Client, demo_forms: None) -> None:
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    stranger = Client()
+    assert (
+        stranger.get("/formulare/hund-anmelden/schritt/1/")["Location"]
+        == "/formulare/hund-anmelden/"
+    )
+    assert (
+        stranger.get("/formulare/hund-anmelden/pruefen/")["Location"] == "/formulare/hund-anmelden/"
+    )
+
+
+@pytest.mark.parametrize("slug", ["bewohnerparkausweis", "gewerbeanmeldung"])
+def test_every_step_of_the_fim_demo_forms_renders(
+    client: Client, demo_forms: None, slug: str
+) -> None:
+    from rathaus.forms.models import FormDraft as Draft
+
+    _begin(client, slug)
+    Draft.objects.update(step_reached=10)
+    number = 1
+    while True:
+        response = client.get(f"/formulare/{slug}/schritt/{number}/")
+        if response.status_code == 302:
+            break
+        assert response.status_code == 200
+        assert f"Schritt {number} von" in response.content.decode()
+        number += 1
+    assert number > 3
+
+
+def test_api_lists_published_forms_and_gives_definition_and_schema(
+    client: Client, demo_forms: None, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(4):
+        forms = client.get("/api/v1/forms").json()
+    hund = next(f for f in forms if f["slug"] == "hund-anmelden")
+    assert hund["services"] == ["99102013000000"]
+    body = client.get("/api/v1/forms/hund-anmelden").json()
+    assert body["definition"]["format"] == "rathaus-form/1"
+    assert body["data_schema"]["additionalProperties"] is False
+    assert client.get("/api/v1/forms/gibt-es-nicht").status_code == 404

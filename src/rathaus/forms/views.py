@@ -1,0 +1,268 @@
+"""Filling in a form: start page, one step per page, summary. Server-side and without
+JavaScript; what was typed is kept on every way through (next, back, errors, add/remove)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from rathaus.forms import rendering
+from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Step
+from rathaus.forms.models import FormDraft, FormVersion
+from rathaus.forms.schema import validation_errors
+from rathaus.forms.selectors import definition_of, draft_for_token, form_published_version
+from rathaus.forms.services import draft_attach_upload, draft_data, draft_save_step, draft_start
+from rathaus.forms.uploads import UploadRejected
+from rathaus.forms.validation import StepResult, clean_items
+
+SESSION_KEY = "rathaus_form_drafts"
+
+
+def _session_token(request: HttpRequest, slug: str) -> str | None:
+    token = request.session.get(SESSION_KEY, {}).get(slug)
+    return str(token) if token else None
+
+
+def _draft_or_none(request: HttpRequest, version: FormVersion) -> FormDraft | None:
+    return draft_for_token(token=_session_token(request, version.form.slug), version=version)
+
+
+@require_safe
+def form_start(request: HttpRequest, slug: str) -> HttpResponse:
+    version = form_published_version(slug=slug)
+    definition = definition_of(version)
+    return render(
+        request,
+        "forms/start.html",
+        {
+            "version": version,
+            "title": rendering.text(definition.title),
+            "steps": [rendering.text(step.title) for step in definition.steps],
+            "draft": _draft_or_none(request, version),
+        },
+    )
+
+
+@require_POST
+def form_begin(request: HttpRequest, slug: str) -> HttpResponse:
+    version = form_published_version(slug=slug)
+    draft = _draft_or_none(request, version)
+    if draft is None:
+        draft = draft_start(version=version, user=request.user)  # type: ignore[arg-type]
+        tokens = dict(request.session.get(SESSION_KEY, {}))
+        tokens[slug] = draft.token
+        request.session[SESSION_KEY] = tokens
+    return redirect("forms:step", slug=slug, number=draft.step_reached)
+
+
+def _field_ids(items: list[Item]) -> set[str]:
+    ids: set[str] = set()
+    for item in items:
+        if isinstance(item, Group) and item.repeat is None:
+            ids |= _field_ids(item.items)
+        elif not isinstance(item, Step) and item.kind != "text":
+            ids.add(item.id)
+    return ids
+
+
+def _file_fields(items: list[Item]) -> list[FieldSpec]:
+    found: list[FieldSpec] = []
+    for item in items:
+        if isinstance(item, Group) and item.repeat is None:
+            found += _file_fields(item.items)
+        elif isinstance(item, FieldSpec) and item.type == "file":
+            found.append(item)
+    return found
+
+
+@require_http_methods(["GET", "POST"])
+def form_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    version = form_published_version(slug=slug)
+    draft = _draft_or_none(request, version)
+    if draft is None:
+        return redirect("forms:start", slug=slug)
+    definition = definition_of(version)
+    furthest = min(draft.step_reached, len(definition.steps))
+    if not 1 <= number <= len(definition.steps):
+        return redirect("forms:step", slug=slug, number=furthest)
+    if number > furthest:  # a step skipped by editing the address
+        messages.info(request, _("Bitte füllen Sie die Schritte der Reihe nach aus."))
+        return redirect("forms:step", slug=slug, number=furthest)
+    step = definition.steps[number - 1]
+    data = draft_data(draft)
+    typed: Any = None
+    errors: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "next")
+        typed = request.POST.copy()
+        for spec in _file_fields(step.items):  # a new file replaces the kept one
+            upload = request.FILES.get(spec.id)
+            if upload is not None:
+                try:
+                    data[spec.id] = draft_attach_upload(draft=draft, field_id=spec.id, file=upload)
+                except UploadRejected as exc:
+                    errors[spec.id] = str(exc)
+            kept = data.get(spec.id)
+            if isinstance(kept, dict):
+                typed[spec.id] = kept["upload"]
+        for key, value in typed.items():
+            if key.endswith("__count") and value.isdigit():
+                counts[key.removesuffix("__count")] = min(int(value), 50)
+        if action.startswith("add:"):
+            counts[action[4:]] = counts.get(action[4:], 0) + 1
+        elif action.startswith("remove:"):
+            group, _sep, index = action[7:].rpartition(":")
+            counts[group] = max(counts.get(group, 1) - 1, 0)
+            _shift_entries(typed, group, int(index) if index.isdigit() else 0, counts[group])
+        for key, value in counts.items():
+            typed[f"{key}__count"] = str(value)
+        result = StepResult()
+        clean_items(step.items, typed, data, definition, result)
+        for spec in _file_fields(step.items):
+            if spec.id in result.values and isinstance(data.get(spec.id), dict):
+                result.values[spec.id] = data[spec.id]  # keep the file's metadata
+        errors = {**result.errors, **errors}
+        if action == "back":
+            valid = {k: v for k, v in result.values.items() if k not in errors}
+            draft_save_step(draft=draft, values=valid, field_ids=set(valid), step_reached=number)
+            return redirect("forms:step", slug=slug, number=max(number - 1, 1))
+        if action == "next" and not errors:
+            draft_save_step(
+                draft=draft,
+                values=result.values,
+                field_ids=_field_ids(step.items),
+                step_reached=number + 1 if number < len(definition.steps) else number,
+            )
+            if number < len(definition.steps):
+                return redirect("forms:step", slug=slug, number=number + 1)
+            return redirect("forms:summary", slug=slug)
+        if action != "next":
+            errors = {}  # adding or removing an entry is not a check yet
+        data = {**data, **result.values}
+    nodes = rendering.build(step.items, definition, data, typed, errors, counts)
+    return render(
+        request,
+        "forms/step.html",
+        {
+            "version": version,
+            "title": rendering.text(definition.title),
+            "step_title": rendering.text(step.title),
+            "number": number,
+            "total": len(definition.steps),
+            "steps": [rendering.text(s.title) for s in definition.steps],
+            "nodes": nodes,
+            "errors": rendering.error_list(nodes),
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _shift_entries(typed: Any, group: str, removed: int, remaining: int) -> None:
+    """Move the inputs of the entries after a removed one up by one."""
+    prefix = f"{group}__"
+    entries: dict[int, dict[str, list[str]]] = {}
+    for key in list(typed.keys()):
+        if key.startswith(prefix) and key != f"{group}__count":
+            index_text, _sep, rest = key[len(prefix) :].partition("__")
+            if index_text.isdigit():
+                entries.setdefault(int(index_text), {})[rest] = typed.getlist(key)
+                del typed[key]
+    kept = [entries.get(i, {}) for i in sorted(entries) if i != removed]
+    for index, fields in enumerate(kept[:remaining]):
+        for rest, values in fields.items():
+            typed.setlist(f"{prefix}{index}__{rest}", values)
+
+
+@require_safe
+def form_summary(request: HttpRequest, slug: str) -> HttpResponse:
+    version = form_published_version(slug=slug)
+    draft = _draft_or_none(request, version)
+    if draft is None:
+        return redirect("forms:start", slug=slug)
+    definition = definition_of(version)
+    data = draft_data(draft)
+    problems = validation_errors(f"version:{version.pk}", version.json_schema, _for_schema(data))
+    return render(
+        request,
+        "forms/summary.html",
+        {
+            "version": version,
+            "title": rendering.text(definition.title),
+            "sections": _summary(definition, data, slug),
+            "complete": not problems,
+            "total": len(definition.steps),
+        },
+    )
+
+
+def _for_schema(data: dict[str, Any]) -> dict[str, Any]:
+    """Draft values as the JSON Schema expects them (files by their upload reference)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict) and "upload" in value:
+            return value["upload"]
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    return {key: convert(value) for key, value in data.items()}
+
+
+def _summary(definition: FormDefinition, data: dict[str, Any], slug: str) -> list[dict[str, Any]]:
+    sections = []
+    for number, step in enumerate(definition.steps, start=1):
+        rows: list[dict[str, str]] = []
+        _summary_rows(step.items, definition, data, rows)
+        sections.append(
+            {
+                "title": rendering.text(step.title),
+                "rows": rows,
+                "change_url": reverse("forms:step", kwargs={"slug": slug, "number": number}),
+            }
+        )
+    return sections
+
+
+def _summary_rows(
+    items: list[Item], definition: FormDefinition, data: dict[str, Any], rows: list[dict[str, str]]
+) -> None:
+    from rathaus.forms.validation import visible
+
+    for item in items:
+        if not visible(item, data) or item.kind == "text":
+            continue
+        if isinstance(item, Group):
+            if item.repeat is None:
+                _summary_rows(item.items, definition, data, rows)
+            else:
+                for index, entry in enumerate(data.get(item.id) or [], start=1):
+                    rows.append({"label": f"{rendering.text(item.label)} ({index})", "value": ""})
+                    _summary_rows(item.items, definition, entry, rows)
+            continue
+        assert isinstance(item, FieldSpec)  # noqa: S101
+        value = data.get(item.id)
+        shown = rendering.display_value(item, value)
+        if item.codelist and value is not None:
+            labels = {
+                c.code: rendering.text(c.label) for c in definition.codelists[item.codelist].items
+            }
+            shown = ", ".join(
+                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
+            )
+        if item.type == "consent":
+            shown = _("ja") if value else ""
+        rows.append(
+            {
+                "label": rendering.text(item.label),
+                "value": str(shown) if shown not in (None, "") else "–",
+            }
+        )

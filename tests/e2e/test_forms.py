@@ -1,0 +1,80 @@
+"""Forms in Chromium: every step of the demo forms is axe-clean; a citizen fills in the dog
+registration with the keyboard and without JavaScript, at 320 px."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_forms() -> None:
+    from rathaus.forms.demo import load_demo_forms
+
+    load_demo_forms()
+
+
+@pytest.mark.usefixtures("demo_forms")
+@pytest.mark.parametrize("slug", ["bewohnerparkausweis", "gewerbeanmeldung", "hund-anmelden"])
+def test_every_step_of_the_demo_forms_is_accessible(
+    page: Any, live_server: Any, axe: Any, slug: str
+) -> None:
+    from rathaus.forms.models import FormDraft
+
+    page.goto(f"{live_server.url}/formulare/{slug}/")
+    axe.check()
+    page.get_by_role("button", name="Jetzt ausfüllen").click()
+    FormDraft.objects.update(step_reached=20)  # look at every step, not fill them in
+    number = 1
+    while True:
+        page.goto(f"{live_server.url}/formulare/{slug}/schritt/{number}/")
+        if not page.url.endswith(f"/schritt/{number}/"):
+            break  # past the last step: sent back
+        axe.check()
+        number += 1
+    assert number > 3
+    # and a step with errors: the summary and the marked fields
+    page.goto(f"{live_server.url}/formulare/{slug}/schritt/1/")
+    page.get_by_role("button", name="Weiter").click()
+    if page.locator("#form-errors").count():
+        axe.check()
+
+
+@pytest.mark.usefixtures("demo_forms")
+def test_dog_registration_without_javascript_on_a_small_phone(
+    browser: Any, live_server: Any
+) -> None:
+    context = browser.new_context(
+        java_script_enabled=False, locale="de-DE", viewport={"width": 320, "height": 700}
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/formulare/hund-anmelden/")
+    page.get_by_role("button", name="Jetzt ausfüllen").click()
+    page.get_by_label("Vorname").fill("Erika")
+    page.get_by_label("Familienname").fill("Mustermann")
+    page.get_by_label("Straße und Hausnummer").fill("Markt 1")
+    page.get_by_label("Postleitzahl").fill("0410")
+    page.get_by_role("button", name="Weiter").click()
+    assert page.get_by_role(
+        "link", name="Postleitzahl: Eine Postleitzahl hat fünf Ziffern."
+    ).is_visible()
+    assert page.get_by_label("Vorname").input_value() == "Erika"
+    page.get_by_label("Postleitzahl").fill("04109")
+    page.get_by_role("button", name="Weiter").click()
+    assert "Schritt 2 von 3" in page.content()
+    page.get_by_label("Name des Hundes").fill("Bello")
+    page.get_by_label("Rasse").select_option("dackel")
+    page.get_by_label("Gehalten seit").fill("01.03.2025")
+    page.get_by_label("Nein").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Weiterer Hund hinzufügen").click()
+    page.get_by_label("Name").fill("Rex")
+    page.get_by_label("Ich versichere, dass meine Angaben richtig sind.").check()
+    page.get_by_role("button", name="Zur Übersicht").click()
+    assert page.get_by_role("heading", name="Bitte prüfen Sie Ihre Angaben").is_visible()
+    assert "Rex" in page.content() and "Dackel" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    context.close()
