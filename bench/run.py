@@ -5,6 +5,8 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
    served by the same processes: requests/s and p99 latency, and the ratio.
 2. Catalogue search (bench/search.py): p50/p95 through the search service and the HTTP API
    on SQLite and PostgreSQL, next to name__icontains; import time; same results on both.
+3. Forms (bench/forms.py): FIM import time; validation of a complete Gewerbeanmeldung with the
+   compiled validator next to uncompiled jsonschema; rendering of its largest step.
 """
 
 from __future__ import annotations
@@ -157,9 +159,12 @@ def main() -> None:
     from bench import search
 
     searched = search.main()
+    from bench import forms
+
+    forms.main()
     skipped = 0 if "postgresql" in searched else 1
     say(
-        f"bench: {1 + len(searched)} benchmark runs done, {skipped} skipped"
+        f"bench: {2 + len(searched)} benchmark runs done, {skipped} skipped"
         f"{' (PostgreSQL not reachable)' if skipped else ''}, 0 rejected, "
         f"in {time.monotonic() - started:.0f} s (details in {WORK})"
     )

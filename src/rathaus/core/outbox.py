@@ -19,6 +19,7 @@ import logging
 import random
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,32 @@ logger = logging.getLogger(__name__)
 OutboxHandler = Callable[[OutboxMessage], None]
 HANDLERS: dict[str, OutboxHandler] = {}
 MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+PeriodicJob = Callable[[], object]
+PERIODIC: list[tuple[float, PeriodicJob]] = []
+
+
+def periodic(seconds: float) -> Callable[[PeriodicJob], PeriodicJob]:
+    """Register housekeeping the worker runs every ``seconds`` (e.g. deleting expired drafts)."""
+
+    def register(func: PeriodicJob) -> PeriodicJob:
+        PERIODIC.append((seconds, func))
+        return func
+
+    return register
+
+
+def run_periodic(last_run: dict[str, float]) -> None:
+    now = time.monotonic()
+    for seconds, job in PERIODIC:
+        name = f"{job.__module__}.{job.__qualname__}"
+        if now - last_run.get(name, float("-inf")) >= seconds:
+            last_run[name] = now
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - housekeeping must not stop delivery
+                logger.exception("periodic job failed", extra={"job": name})
 
 
 def outbox_handler(topic: str) -> Callable[[OutboxHandler], OutboxHandler]:
@@ -187,8 +214,10 @@ def run_worker(
     stop = stop or threading.Event()
     use_celery = bool(settings.CELERY_BROKER_URL)
     logger.info("outbox worker started", extra={"worker_id": worker_id, "celery": use_celery})
+    last_run: dict[str, float] = {}
     while not stop.is_set():
         close_old_connections()
+        run_periodic(last_run)
         try:
             if use_celery:
                 done = dispatch_to_celery(limit=batch)

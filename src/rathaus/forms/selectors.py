@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from rathaus.accounts.models import User
 from rathaus.catalog.models import Service
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
@@ -36,6 +38,25 @@ def form_list_published() -> QuerySet[Form]:
 
 def definition_of(version: FormVersion) -> FormDefinition:
     return FormDefinition.model_validate(version.definition)
+
+
+def drafts_for_user(*, user: User | AnonymousUser) -> QuerySet[FormDraft]:
+    """The drafts of a logged-in person, newest first."""
+    if not user.is_authenticated:
+        return FormDraft.objects.none()
+    return (
+        FormDraft.objects.filter(user=user, expires_at__gt=timezone.now())
+        .select_related("version__form")
+        .order_by("-updated_at")
+    )
+
+
+def draft_get_for_user(*, user: User | AnonymousUser, draft_id: int) -> FormDraft:
+    """The gate for drafts: 404 unless the draft is the logged-in person's own."""
+    draft = drafts_for_user(user=user).filter(pk=draft_id).first()
+    if draft is None:
+        raise Http404
+    return draft
 
 
 def draft_for_token(*, token: str | None, version: FormVersion) -> FormDraft | None:

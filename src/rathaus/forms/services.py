@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
@@ -16,7 +17,7 @@ from django.utils.text import slugify
 
 from rathaus.accounts.models import User
 from rathaus.core.crypto import decrypt_json, encrypt_json
-from rathaus.core.services import audit_entry_create
+from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms import fim
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
@@ -157,6 +158,41 @@ def draft_attach_upload(*, draft: FormDraft, field_id: str, file: UploadedFile) 
         "upload": f"upload:{token}",
         **{k: meta[k] for k in ("filename", "content_type", "size")},
     }
+
+
+RESUME_SALT = "rathaus.forms.resume"
+
+
+def draft_resume_token(*, draft: FormDraft) -> str:
+    """A signed link token that opens this draft and nothing else, valid as long as drafts are
+    kept (RATHAUS_FORM_DRAFT_DAYS)."""
+    return signing.dumps({"d": draft.pk, "k": draft.token[:12]}, salt=RESUME_SALT, compress=True)
+
+
+def draft_from_resume_token(*, token: str) -> FormDraft | None:
+    try:
+        data = signing.loads(token, salt=RESUME_SALT, max_age=settings.FORM_DRAFT_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    draft = (
+        FormDraft.objects.select_related("version__form")
+        .filter(pk=int(data.get("d") or 0), expires_at__gt=timezone.now())
+        .first()
+    )
+    if draft is None or draft.token[:12] != data.get("k"):
+        return None
+    return draft
+
+
+def draft_send_resume_link(*, draft: FormDraft, email: str, language: str) -> None:
+    """Queue the e-mail with the resume link (the address is kept encrypted in the outbox)."""
+    with transaction.atomic():
+        outbox_message_create(
+            topic="forms.resume_link",
+            payload={"draft_id": draft.pk, "email": encrypt_json(email), "language": language},
+            idempotency_key=f"resume:{draft.pk}:{secrets.token_hex(8)}",
+            max_attempts=5,
+        )
 
 
 def drafts_delete_expired() -> int:

@@ -5,23 +5,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from rathaus.core.errors import error_response
+from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms import rendering
 from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Step
 from rathaus.forms.models import FormDraft, FormVersion
 from rathaus.forms.schema import validation_errors
-from rathaus.forms.selectors import definition_of, draft_for_token, form_published_version
-from rathaus.forms.services import draft_attach_upload, draft_data, draft_save_step, draft_start
+from rathaus.forms.selectors import (
+    definition_of,
+    draft_for_token,
+    draft_get_for_user,
+    drafts_for_user,
+    form_list_published,
+    form_published_version,
+)
+from rathaus.forms.services import (
+    draft_attach_upload,
+    draft_data,
+    draft_from_resume_token,
+    draft_save_step,
+    draft_send_resume_link,
+    draft_start,
+)
 from rathaus.forms.uploads import UploadRejected
 from rathaus.forms.validation import StepResult, clean_items
 
 SESSION_KEY = "rathaus_form_drafts"
+
+
+class ResumeForm(django_forms.Form):
+    email = django_forms.EmailField(
+        label=gettext_lazy("E-Mail-Adresse"),
+        widget=django_forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": gettext_lazy("Bitte geben Sie Ihre E-Mail-Adresse ein.")},
+    )
 
 
 def _session_token(request: HttpRequest, slug: str) -> str | None:
@@ -31,6 +59,16 @@ def _session_token(request: HttpRequest, slug: str) -> str | None:
 
 def _draft_or_none(request: HttpRequest, version: FormVersion) -> FormDraft | None:
     return draft_for_token(token=_session_token(request, version.form.slug), version=version)
+
+
+@require_safe
+def form_index(request: HttpRequest) -> HttpResponse:
+    """All published forms and, for a logged-in person, their unfinished drafts."""
+    return render(
+        request,
+        "forms/index.html",
+        {"forms": form_list_published(), "drafts": drafts_for_user(user=request.user)},
+    )
 
 
 @require_safe
@@ -178,6 +216,61 @@ def _shift_entries(typed: Any, group: str, removed: int, remaining: int) -> None
     for index, fields in enumerate(kept[:remaining]):
         for rest, values in fields.items():
             typed.setlist(f"{prefix}{index}__{rest}", values)
+
+
+def _bind(request: HttpRequest, draft: FormDraft) -> None:
+    tokens = dict(request.session.get(SESSION_KEY, {}))
+    tokens[draft.version.form.slug] = draft.token
+    request.session[SESSION_KEY] = tokens
+
+
+@require_http_methods(["GET", "POST"])
+def form_resume_request(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Später weitermachen": the resume link by e-mail (no account needed)."""
+    version = form_published_version(slug=slug)
+    draft = _draft_or_none(request, version)
+    if draft is None:
+        return redirect("forms:start", slug=slug)
+    form = ResumeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if ratelimit_exceeded(
+            scope="forms-resume", key=client_address(request), rate=settings.RATELIMIT_MAGIC_LINK
+        ):
+            return error_response(request, 429)
+        draft_send_resume_link(
+            draft=draft, email=form.cleaned_data["email"], language=get_language() or "de"
+        )
+        return render(
+            request,
+            "forms/resume_sent.html",
+            {"version": version, "days": settings.FORM_DRAFT_DAYS},
+        )
+    return render(
+        request,
+        "forms/resume_request.html",
+        {"form": form, "version": version, "title": version.form.title},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def form_resume(request: HttpRequest, token: str) -> HttpResponse:
+    """The resume link: GET shows a button (mail scanners must not use it), POST continues."""
+    draft = draft_from_resume_token(token=token)
+    if draft is None:
+        return render(request, "forms/resume_invalid.html", status=400)
+    if request.method == "POST":
+        _bind(request, draft)
+        return redirect("forms:step", slug=draft.version.form.slug, number=draft.step_reached)
+    return render(request, "forms/resume_confirm.html", {"title": draft.version.form.title})
+
+
+@login_required
+@require_POST
+def form_continue_own(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """From "Mein Konto": continue one's own draft."""
+    draft = draft_get_for_user(user=request.user, draft_id=draft_id)
+    _bind(request, draft)
+    return redirect("forms:step", slug=draft.version.form.slug, number=draft.step_reached)
 
 
 @require_safe

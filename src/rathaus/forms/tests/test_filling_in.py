@@ -238,3 +238,73 @@ def test_api_lists_published_forms_and_gives_definition_and_schema(
     assert body["definition"]["format"] == "rathaus-form/1"
     assert body["data_schema"]["additionalProperties"] is False
     assert client.get("/api/v1/forms/gibt-es-nicht").status_code == 404
+
+
+def test_resume_link_by_email_continues_on_another_device(client: Client, demo_forms: None) -> None:
+    from django.core import mail
+
+    from rathaus.core.models import OutboxMessage
+    from rathaus.core.outbox import process_batch
+
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    sent = client.post("/formulare/hund-anmelden/spaeter/", {"email": "erika@example.org"})
+    assert "Postfach" in sent.content.decode()
+    assert "erika@example.org" not in str(OutboxMessage.objects.get().payload)  # encrypted
+    process_batch(worker_id="test")
+    link = re.search(r"http://\S+", mail.outbox[0].body).group(0)  # type: ignore[union-attr]
+    path = link.split("8000", 1)[1]
+    phone = Client()
+    assert "Weiter ausfüllen" in phone.get(path).content.decode()  # GET alone changes nothing
+    continued = phone.post(path)
+    assert continued["Location"] == "/formulare/hund-anmelden/schritt/2/"
+    assert 'value="Erika"' in phone.get("/formulare/hund-anmelden/schritt/1/").content.decode()
+    assert Client().post(path.replace("fortsetzen/", "fortsetzen/x")).status_code == 400
+
+
+def test_logged_in_people_find_their_drafts_and_others_cannot_open_them(
+    client: Client, demo_forms: None, personas: dict[str, Any]
+) -> None:
+    client.force_login(personas["citizen"])
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    draft = FormDraft.objects.get()
+    page = client.get("/formulare/").content.decode()
+    assert "Ihre angefangenen Formulare" in page and "Hund anmelden" in page
+    other = Client()
+    other.force_login(personas["caseworker"])
+    assert other.post(f"/formulare/entwurf/{draft.pk}/").status_code == 404
+    fresh = Client()
+    fresh.force_login(personas["citizen"])
+    assert (
+        fresh.post(f"/formulare/entwurf/{draft.pk}/")["Location"]
+        == "/formulare/hund-anmelden/schritt/2/"
+    )
+
+
+def test_the_worker_deletes_expired_drafts_with_their_files(
+    client: Client, demo_forms: None
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rathaus.core.outbox import run_periodic
+    from rathaus.forms.uploads import upload_dir
+
+    _begin(client, "hund-anmelden")
+    client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
+    step2 = {
+        "hundename": "Bello",
+        "rasse": "dackel",
+        "gehalten_seit": "01.03.2025",
+        "gefaehrlich": "ja",
+        "bescheid": SimpleUploadedFile("b.png", PNG, content_type="image/png"),
+    }
+    client.post("/formulare/hund-anmelden/schritt/2/", step2)
+    upload = Upload.objects.get()
+    assert (upload_dir() / upload.token).exists()
+    FormDraft.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    run_periodic({})
+    assert not FormDraft.objects.exists() and not Upload.objects.exists()
+    assert not (upload_dir() / upload.token).exists()
