@@ -268,6 +268,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Form drafts (what a person typed so far) are kept this many days after the last change.
 FORM_DRAFT_DAYS = envint("RATHAUS_FORM_DRAFT_DAYS", 30)
+# Uploads: "none" (no scan) or "clamd://host:3310" (ClamAV; forms.contrib.virusscan).
+VIRUS_SCANNER = env("RATHAUS_VIRUS_SCANNER", "none")
 OUTBOX_LEASE_SECONDS = envint("RATHAUS_OUTBOX_LEASE_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = envint("RATHAUS_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_BASE_SECONDS = envint("RATHAUS_OUTBOX_BACKOFF_SECONDS", 30)
