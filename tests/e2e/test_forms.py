@@ -78,3 +78,26 @@ def test_dog_registration_without_javascript_on_a_small_phone(
     assert "Rex" in page.content() and "Dackel" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     context.close()
+
+
+def test_staff_pages_are_accessible(page: Any, live_server: Any, axe: Any) -> None:
+    from rathaus.accounts.constants import Role
+    from rathaus.accounts.services import role_assign
+    from rathaus.accounts.tests.factories import PASSWORD, UserFactory
+    from rathaus.forms.demo import DEMO_FORMS
+    from rathaus.forms.services import form_import_fim
+
+    user = UserFactory(email="referat@example.org")
+    role_assign(actor=None, user=user, role=Role.DEPARTMENT_STAFF)
+    form_import_fim(path=DEMO_FORMS[0][1], slug="bewohnerparkausweis")
+    page.goto(f"{live_server.url}/konto/anmelden/?next=/verwaltung/formulare/")
+    page.get_by_label("E-Mail-Adresse").fill("referat@example.org")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/verwaltung/formulare/")
+    axe.check()
+    for path in ("entwurf/", "vorschau/1/", "veroeffentlichen/"):
+        page.goto(f"{live_server.url}/verwaltung/formulare/bewohnerparkausweis/{path}")
+        axe.check()
+    page.goto(f"{live_server.url}/verwaltung/formulare/import/")
+    axe.check()

@@ -71,6 +71,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "accounts.add_office",
         "accounts.change_office",
         "accounts.view_office",
+        "forms.add_form",
+        "forms.change_form",
+        "forms.view_form",
+        "forms.view_formversion",
     ),
 }
 
