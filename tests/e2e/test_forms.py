@@ -101,3 +101,22 @@ def test_staff_pages_are_accessible(page: Any, live_server: Any, axe: Any) -> No
         axe.check()
     page.goto(f"{live_server.url}/verwaltung/formulare/import/")
     axe.check()
+
+
+@pytest.mark.usefixtures("demo_forms")
+def test_a_condition_shows_its_field_live_with_javascript(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    from rathaus.forms.models import FormDraft
+
+    page.goto(f"{live_server.url}/formulare/hund-anmelden/")
+    page.get_by_role("button", name="Jetzt ausfüllen").click()
+    FormDraft.objects.update(step_reached=2)
+    page.goto(f"{live_server.url}/formulare/hund-anmelden/schritt/2/")
+    upload = page.get_by_label("Bescheid über die Einstufung")
+    assert not upload.is_visible()
+    page.get_by_label("Ja").check()
+    assert upload.is_visible()  # no reload
+    axe.check()
+    page.get_by_label("Nein").check()
+    assert not upload.is_visible()

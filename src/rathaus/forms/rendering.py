@@ -4,11 +4,12 @@ error of each field. Conditions are evaluated here, on the server."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils.translation import get_language
 
-from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Text
+from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Text, fields_of
 from rathaus.forms.validation import NO, YES, visible
 
 # Input purposes by words in FIM labels (FIM names these fields the same way everywhere).
@@ -83,81 +84,115 @@ def build(
     saved), so a page with errors shows exactly what the person typed."""
     nodes: list[dict[str, Any]] = []
     for item in items:
-        if not visible(item, data):
-            continue
-        if item.kind == "text":
-            nodes.append({"kind": "text", "id": f"{prefix}{item.id}", "text": text(item.text)})
-            continue
-        if isinstance(item, Group):
-            node: dict[str, Any] = {
-                "kind": "group",
-                "id": f"{prefix}{item.id}",
-                "label": text(item.label),
-                "help": text(item.help),
-                "repeat": item.repeat is not None,
-                "error": errors.get(f"{prefix}{item.id}", ""),
-            }
-            if item.repeat is None:
-                node["items"] = build(item.items, definition, data, typed, errors, counts, prefix)
-            else:
-                saved = data.get(item.id) if not prefix else None
-                count = counts.get(
-                    f"{prefix}{item.id}",
-                    len(saved) if isinstance(saved, list) else item.repeat.min,
-                )
-                node["count"] = count
-                node["can_add"] = item.repeat.max is None or count < item.repeat.max
-                node["entries"] = [
-                    build(
-                        item.items,
-                        definition,
-                        saved[index] if isinstance(saved, list) and index < len(saved) else {},
-                        typed,
-                        errors,
-                        counts,
-                        prefix=f"{prefix}{item.id}__{index}__",
-                    )
-                    for index in range(count)
-                ]
-            nodes.append(node)
-            continue
-        assert isinstance(item, FieldSpec)  # noqa: S101 - the remaining kind
-        name = f"{prefix}{item.id}"
-        if typed is not None and (
-            name in typed or item.type in {"consent", "file"} or item.widget == "checkboxes"
-        ):
-            value: Any = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
-            if item.type == "file":
-                value = display_value(item, data.get(item.id))
-        else:
-            value = display_value(item, data.get(item.id))
-        options = []
-        if item.codelist:
-            options = [
-                {"value": c.code, "label": text(c.label)}
-                for c in definition.codelists[item.codelist].items
-            ]
-        nodes.append(
-            {
-                "kind": "field",
-                "id": name,
-                "type": item.type,
-                "widget": item.widget or ("radio" if item.type == "yesno" else ""),
-                "input_type": INPUT_TYPE.get(item.type, "text"),
-                "inputmode": INPUT_MODE.get(item.type, ""),
-                "autocomplete": autocomplete_for(item),
-                "label": text(item.label),
-                "help": text(item.help),
-                "hint": _hint(item),
-                "required": item.required,
-                "max_length": item.max_length,
-                "value": value,
-                "checked": value in ("on", True, "true") if item.type == "consent" else False,
-                "options": options,
-                "error": errors.get(name, ""),
-            }
-        )
+        node_count = len(nodes)
+        _add_node(item, definition, data, typed, errors, counts, prefix, nodes)
+        if len(nodes) > node_count:
+            nodes[-1].update(_condition_attributes(item, definition, data))
     return nodes
+
+
+def _condition_attributes(
+    item: Item, definition: FormDefinition, data: dict[str, Any]
+) -> dict[str, Any]:
+    """For the browser: which input decides whether the item shows, and for which values (as
+    the input's own values: yes/no questions post "ja"/"nein"). Hidden items are in the page
+    but hidden, so the check can be re-run live; the server decides again on every post."""
+    condition = item.condition
+    if condition is None:
+        return {"hidden": False, "condition_field": "", "condition_values": ""}
+    controlling = next((f for f in fields_of(definition) if f.id == condition.field), None)
+    values = list(condition.equals)
+    if controlling is not None and controlling.type == "yesno":
+        values = [YES if v == "True" else NO if v == "False" else v for v in values]
+    return {
+        "hidden": not visible(item, data),
+        "condition_field": condition.field,
+        "condition_values": json.dumps(values),
+    }
+
+
+def _add_node(
+    item: Item,
+    definition: FormDefinition,
+    data: dict[str, Any],
+    typed: Any,
+    errors: dict[str, str],
+    counts: dict[str, int],
+    prefix: str,
+    nodes: list[dict[str, Any]],
+) -> None:
+    if item.kind == "text":
+        nodes.append({"kind": "text", "id": f"{prefix}{item.id}", "text": text(item.text)})
+        return
+    if isinstance(item, Group):
+        node: dict[str, Any] = {
+            "kind": "group",
+            "id": f"{prefix}{item.id}",
+            "label": text(item.label),
+            "help": text(item.help),
+            "repeat": item.repeat is not None,
+            "error": errors.get(f"{prefix}{item.id}", ""),
+        }
+        if item.repeat is None:
+            node["items"] = build(item.items, definition, data, typed, errors, counts, prefix)
+        else:
+            saved = data.get(item.id) if not prefix else None
+            count = counts.get(
+                f"{prefix}{item.id}",
+                len(saved) if isinstance(saved, list) else item.repeat.min,
+            )
+            node["count"] = count
+            node["can_add"] = item.repeat.max is None or count < item.repeat.max
+            node["entries"] = [
+                build(
+                    item.items,
+                    definition,
+                    saved[index] if isinstance(saved, list) and index < len(saved) else {},
+                    typed,
+                    errors,
+                    counts,
+                    prefix=f"{prefix}{item.id}__{index}__",
+                )
+                for index in range(count)
+            ]
+        nodes.append(node)
+        return
+    assert isinstance(item, FieldSpec)  # noqa: S101 - the remaining kind
+    name = f"{prefix}{item.id}"
+    if typed is not None and (
+        name in typed or item.type in {"consent", "file"} or item.widget == "checkboxes"
+    ):
+        value: Any = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
+        if item.type == "file":
+            value = display_value(item, data.get(item.id))
+    else:
+        value = display_value(item, data.get(item.id))
+    options = []
+    if item.codelist:
+        options = [
+            {"value": c.code, "label": text(c.label)}
+            for c in definition.codelists[item.codelist].items
+        ]
+    nodes.append(
+        {
+            "kind": "field",
+            "id": name,
+            "type": item.type,
+            "widget": item.widget or ("radio" if item.type == "yesno" else ""),
+            "input_type": INPUT_TYPE.get(item.type, "text"),
+            "inputmode": INPUT_MODE.get(item.type, ""),
+            "autocomplete": autocomplete_for(item),
+            "label": text(item.label),
+            "help": text(item.help),
+            "hint": _hint(item),
+            "required": item.required,
+            "max_length": item.max_length,
+            "value": value,
+            "checked": value in ("on", True, "true") if item.type == "consent" else False,
+            "options": options,
+            "error": errors.get(name, ""),
+        }
+    )
 
 
 def _hint(spec: FieldSpec) -> str:

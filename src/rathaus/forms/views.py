@@ -38,6 +38,7 @@ from rathaus.forms.services import (
     draft_send_resume_link,
     draft_start,
 )
+from rathaus.forms.streets import suggest
 from rathaus.forms.uploads import UploadRejected
 from rathaus.forms.validation import StepResult, clean_items
 
@@ -59,6 +60,15 @@ def _session_token(request: HttpRequest, slug: str) -> str | None:
 
 def _draft_or_none(request: HttpRequest, version: FormVersion) -> FormDraft | None:
     return draft_for_token(token=_session_token(request, version.form.slug), version=version)
+
+
+@require_safe
+def street_suggestions(request: HttpRequest) -> HttpResponse:
+    """<option>s for the street field's <datalist> (htmx asks as the person types)."""
+    if ratelimit_exceeded(scope="forms-streets", key=client_address(request), rate="600/m"):
+        return error_response(request, 429)
+    typed = str(next((value for value in request.GET.values() if value), ""))[:100]
+    return render(request, "forms/streets.html", {"streets": suggest(typed)})
 
 
 @require_safe

@@ -319,3 +319,10 @@ def test_the_worker_deletes_expired_drafts_with_their_files(
     run_periodic({})
     assert not FormDraft.objects.exists() and not Upload.objects.exists()
     assert not (upload_dir() / upload.token).exists()
+
+
+def test_street_suggestions_come_from_leipzigs_street_directory(client: Client) -> None:
+    html = client.get("/formulare/strassen/", {"strasse": "Karl-Lieb"}).content.decode()
+    assert '<option value="Karl-Liebknecht-Straße">' in html
+    assert client.get("/formulare/strassen/", {"strasse": "x"}).content.decode().strip() == ""
+    assert "<script" not in client.get("/formulare/strassen/", {"q": "<script>"}).content.decode()
