@@ -68,6 +68,11 @@ def display_value(spec: FieldSpec, value: Any) -> Any:
         return str(value).replace(".", ",")
     if spec.type == "file" and isinstance(value, dict):
         return value.get("filename", "")
+    if spec.type == "daterange" and isinstance(value, dict):
+        return {
+            key: display_value(spec.model_copy(update={"type": "date"}), value.get(key))
+            for key in ("from", "to")
+        }
     return value
 
 
@@ -159,10 +164,12 @@ def _add_node(
         return
     assert isinstance(item, FieldSpec)  # noqa: S101 - the remaining kind
     name = f"{prefix}{item.id}"
-    if typed is not None and (
+    if typed is not None and item.type == "daterange":
+        value: Any = {"from": typed.get(f"{name}__from", ""), "to": typed.get(f"{name}__to", "")}
+    elif typed is not None and (
         name in typed or item.type in {"consent", "file"} or item.widget == "checkboxes"
     ):
-        value: Any = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
+        value = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
         if item.type == "file":
             value = display_value(item, data.get(item.id))
     else:
@@ -198,7 +205,7 @@ def _add_node(
 def _hint(spec: FieldSpec) -> str:
     from django.utils.translation import gettext as _
 
-    if spec.type == "date":
+    if spec.type in {"date", "daterange"}:
         return _("Format: TT.MM.JJJJ, z. B. 24.12.2026")
     if spec.type == "money":
         return _("Betrag in Euro, z. B. 12,50")

@@ -72,6 +72,8 @@ def clean_field(spec: FieldSpec, raw: Any, definition: FormDefinition) -> tuple[
         if not set(chosen) <= allowed:
             return None, _("Bitte wählen Sie nur aus den angebotenen Möglichkeiten.")
         return chosen, None
+    if spec.type == "daterange":
+        return _clean_range(spec, raw)
     text = " ".join(str(raw or "").split()) if spec.type != "textarea" else str(raw or "").strip()
     if spec.type == "consent":
         if raw in ("on", "true", True, "1"):
@@ -167,6 +169,18 @@ def clean_field(spec: FieldSpec, raw: Any, definition: FormDefinition) -> tuple[
     return text, None  # pragma: no cover
 
 
+def _clean_range(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    start_text, end_text = (" ".join(str(part or "").split()) for part in (raw or ("", "")))
+    if not start_text and not end_text:
+        return None, _("Bitte geben Sie Beginn und Ende an.") if spec.required else None
+    start, end = _date(start_text), _date(end_text)
+    if start is None or end is None:
+        return None, _("Bitte geben Sie Beginn und Ende als Datum ein, z. B. 24.12.2026.")
+    if start > end:
+        return None, _("Das Ende liegt vor dem Beginn.")
+    return {"from": start, "to": end}, None
+
+
 def _pattern_matches(pattern: str, text: str) -> bool:
     import jsonschema_rs
 
@@ -212,7 +226,10 @@ def clean_items(
             continue
         name = f"{prefix}{item.id}"
         multiple = item.type == "choice" and item.widget == "checkboxes"
-        raw = post.getlist(name) if multiple else post.get(name)
+        if item.type == "daterange":
+            raw = (post.get(f"{name}__from"), post.get(f"{name}__to"))
+        else:
+            raw = post.getlist(name) if multiple else post.get(name)
         value, error = clean_field(item, raw, definition)
         if error:
             result.errors[name] = error

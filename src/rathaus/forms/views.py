@@ -363,6 +363,8 @@ def _summary_rows(
             )
         if item.type == "consent":
             shown = _("ja") if value else ""
+        if item.type == "daterange" and isinstance(shown, dict):
+            shown = f"{shown['from']} – {shown['to']}"
         rows.append(
             {
                 "label": rendering.text(item.label),
