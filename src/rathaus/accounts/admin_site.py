@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -39,8 +38,7 @@ class RathausAdminSite(admin.AdminSite):
         if self.has_permission(request):
             return HttpResponseRedirect(next_url)
         if user.is_staff and user_confirmed_totp_device(user=user) is not None:
-            # Logged in with the password only: the second factor first.
-            request.session["rathaus_2fa_user"] = user.pk
-            request.session["rathaus_2fa_next"] = next_url
-            return redirect("accounts:login_2fa")
+            from rathaus.accounts.views import ask_for_second_factor
+
+            return ask_for_second_factor(request, user, next_url)  # password only so far
         raise PermissionDenied

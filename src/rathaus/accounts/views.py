@@ -48,6 +48,7 @@ from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 
 PENDING_2FA_KEY = "rathaus_2fa_user"
+PENDING_2FA_NEXT = "rathaus_2fa_next"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -58,6 +59,14 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return target
     return reverse(fallback)
+
+
+def ask_for_second_factor(request: HttpRequest, user: Any, next_url: str) -> HttpResponse:
+    """The password (or link) was right; the enrolled second factor comes next, then
+    ``next_url``. Used by every way in: log-in, magic link, staff pages, the admin."""
+    request.session[PENDING_2FA_KEY] = user.pk
+    request.session[PENDING_2FA_NEXT] = next_url
+    return redirect("accounts:login_2fa")
 
 
 def lockout(
@@ -82,9 +91,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = form.get_user()
         device = user_confirmed_totp_device(user=user)
         if device is not None:
-            request.session[PENDING_2FA_KEY] = user.pk
-            request.session["rathaus_2fa_next"] = _safe_next(request, "accounts:profile")
-            return redirect("accounts:login_2fa")
+            return ask_for_second_factor(request, user, _safe_next(request, "accounts:profile"))
         login(request, user, backend=MODEL_BACKEND)
         return HttpResponseRedirect(_safe_next(request, "accounts:profile"))
     return render(
@@ -104,7 +111,7 @@ def login_2fa_view(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            next_url = request.session.pop("rathaus_2fa_next", reverse("accounts:profile"))
+            next_url = request.session.pop(PENDING_2FA_NEXT, reverse("accounts:profile"))
             request.session.pop(PENDING_2FA_KEY, None)
             login(request, user, backend=MODEL_BACKEND)
             otp_login(request, device)
@@ -155,9 +162,7 @@ def magic_link_login_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         device = user_confirmed_totp_device(user=user)
         if device is not None:
-            request.session[PENDING_2FA_KEY] = user.pk
-            request.session["rathaus_2fa_next"] = _safe_next(request, "accounts:profile")
-            return redirect("accounts:login_2fa")
+            return ask_for_second_factor(request, user, _safe_next(request, "accounts:profile"))
         login(request, user, backend=MODEL_BACKEND)
         return HttpResponseRedirect(_safe_next(request, "accounts:profile"))
     return render(
@@ -226,9 +231,7 @@ def second_factor_required(view: Any) -> Any:
             and not user.is_verified()  # type: ignore[attr-defined]
             and user_confirmed_totp_device(user=user) is not None
         ):
-            request.session[PENDING_2FA_KEY] = user.pk
-            request.session["rathaus_2fa_next"] = request.get_full_path()
-            return redirect("accounts:login_2fa")
+            return ask_for_second_factor(request, user, request.get_full_path())
         response: HttpResponse = view(request, *args, **kwargs)
         return response
 

@@ -28,34 +28,36 @@ form_url_validator = RegexValidator(
 )
 
 
-class LifeSituation(TimeStampedModel):
-    """A Lebenslage (e.g. "Wohnen & Umzug"): how citizens think about what they need."""
+class NamedCategory(TimeStampedModel):
+    """A category of services known by its name, with a slug for addresses and filters."""
 
     name = models.CharField(_("Name"), max_length=200, unique=True)
     slug = models.SlugField(_("Kurzname"), max_length=200, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LifeSituation(NamedCategory):
+    """A Lebenslage (e.g. "Wohnen & Umzug"): how citizens think about what they need."""
 
     class Meta:
         verbose_name = _("Lebenslage")
         verbose_name_plural = _("Lebenslagen")
         ordering = ["name"]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Topic(TimeStampedModel):
+class Topic(NamedCategory):
     """A Themenfeld of the OZG (e.g. "Bauen & Wohnen")."""
-
-    name = models.CharField(_("Name"), max_length=200, unique=True)
-    slug = models.SlugField(_("Kurzname"), max_length=200, unique=True)
 
     class Meta:
         verbose_name = _("Themenfeld")
         verbose_name_plural = _("Themenfelder")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Location(TimeStampedModel):

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from rathaus.accounts.models import Office, User
+from rathaus.accounts.models import User
 from rathaus.catalog.constants import SEARCH_DOC_TYPE
 from rathaus.catalog.models import LifeSituation, Service, Synonym, Topic
 from rathaus.core import search
@@ -358,10 +358,6 @@ def services_assign_offices(*, assignments: dict[int, list[int]], actor: User | 
                 after={"links_added": len(new), "offices": sorted({o for _, o in new})},
             )
     return len(new)
-
-
-def office_ids_by_name(names: Iterable[str]) -> dict[str, int]:
-    return dict(Office.objects.filter(name__in=list(names)).values_list("name", "pk"))
 
 
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent / "data" / "synonyms.txt"

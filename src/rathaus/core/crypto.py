@@ -1,7 +1,7 @@
 """Encryption of personal data at rest: Fernet (AES-128-CBC + HMAC-SHA256) with rotatable keys.
 
 RATHAUS_DATA_KEYS is a list: the first key encrypts, every key decrypts, so a new key can be
-put first and old data is still readable (``reencrypt`` moves it to the new key). Each
+put first and old data is still readable. Each
 configured key is stretched to a Fernet key with SHA-256, so any long random string works.
 """
 
@@ -41,8 +41,3 @@ def decrypt_json(token: str) -> Any:
         return json.loads(_current().decrypt(token.encode()))
     except InvalidToken:
         raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None
-
-
-def reencrypt(token: str) -> str:
-    """The same value encrypted with the first (newest) key."""
-    return _current().rotate(token.encode()).decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from rathaus.core.constants import OutboxStatus
-from rathaus.core.models import Area, AuditEntry, OutboxMessage
+from rathaus.core.models import Area, OutboxMessage
 
 
 def outbox_backlog() -> dict[str, int]:
@@ -14,10 +14,6 @@ def outbox_backlog() -> dict[str, int]:
     for row in OutboxMessage.objects.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
     return counts
-
-
-def audit_entries_for_object(*, object_type: str, object_id: object) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id))
 
 
 def area_list() -> QuerySet[Area]:

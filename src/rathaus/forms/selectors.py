@@ -36,8 +36,20 @@ def form_list_published() -> QuerySet[Form]:
     )
 
 
+_published_definitions: dict[tuple[int, object], FormDefinition] = {}
+
+
 def definition_of(version: FormVersion) -> FormDefinition:
-    return FormDefinition.model_validate(version.definition)
+    """The definition of a version; a published one is parsed once per process (it never
+    changes), a draft every time (staff may just have edited it)."""
+    if version.status != VersionStatus.PUBLISHED:
+        return FormDefinition.model_validate(version.definition)
+    key = (version.pk, version.published_at)  # never the same for two versions
+    cached = _published_definitions.get(key)
+    if cached is None:
+        cached = FormDefinition.model_validate(version.definition)
+        _published_definitions[key] = cached
+    return cached
 
 
 def drafts_for_user(*, user: User | AnonymousUser) -> QuerySet[FormDraft]:

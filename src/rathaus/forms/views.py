@@ -103,9 +103,7 @@ def form_begin(request: HttpRequest, slug: str) -> HttpResponse:
     draft = _draft_or_none(request, version)
     if draft is None:
         draft = draft_start(version=version, user=request.user)  # type: ignore[arg-type]
-        tokens = dict(request.session.get(SESSION_KEY, {}))
-        tokens[slug] = draft.token
-        request.session[SESSION_KEY] = tokens
+        _bind(request, draft)
     return redirect("forms:step", slug=slug, number=draft.step_reached)
 
 
