@@ -13,7 +13,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_forms() -> None:
     from rathaus.forms.demo import load_demo_forms
+    from rathaus.forms.postcodes import LEIPZIG_FILE
+    from rathaus.forms.services import postcodes_import
 
+    postcodes_import(path=LEIPZIG_FILE)
     load_demo_forms()
 
 
@@ -76,6 +79,7 @@ def test_dog_registration_without_javascript_on_a_small_phone(
     page.get_by_role("button", name="Zur Übersicht").click()
     assert page.get_by_role("heading", name="Bitte prüfen Sie Ihre Angaben").is_visible()
     assert "Rex" in page.content() and "Dackel" in page.content()
+    assert "Leipzig" in page.content()  # the place, filled in from the postcode by the server
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     context.close()
 
@@ -120,3 +124,20 @@ def test_a_condition_shows_its_field_live_with_javascript(
     axe.check()
     page.get_by_label("Nein").check()
     assert not upload.is_visible()
+
+
+@pytest.mark.usefixtures("demo_forms")
+def test_typing_a_postcode_fills_in_the_place_and_says_so(page: Any, live_server: Any) -> None:
+    page.goto(f"{live_server.url}/formulare/hund-anmelden/")
+    page.get_by_role("button", name="Jetzt ausfüllen").click()
+    page.get_by_label("Postleitzahl").press_sequentially("04317")
+    place = page.get_by_label("Ort", exact=True)
+    place.wait_for()
+    page.wait_for_function("document.getElementById('ort').value === 'Leipzig'")
+    assert page.locator("#form-announce").text_content() == "Ort ergänzt: Leipzig"
+    # a place typed by the person is never overwritten
+    place.fill("Leipzig-Stötteritz")
+    page.get_by_label("Postleitzahl").fill("")
+    page.get_by_label("Postleitzahl").press_sequentially("04299")
+    page.wait_for_timeout(300)
+    assert place.input_value() == "Leipzig-Stötteritz"

@@ -80,11 +80,15 @@ class FieldSpec(Strict):
     widget: Literal["radio", "select", "checkboxes"] | None = None
     autocomplete: str | None = None
     condition: Condition | None = None
+    # postcode only: the field beside it (same group) that gets the place filled in
+    place_field: str | None = Field(None, pattern=ID_PATTERN)
 
     @model_validator(mode="after")
     def _choices_need_a_code_list(self) -> FieldSpec:
         if self.type == "choice" and not self.codelist:
             raise ValueError(f"field {self.id}: a choice needs a code list")
+        if self.place_field and self.type != "postcode":
+            raise ValueError(f"field {self.id}: only a postcode field fills in a place")
         if (
             self.min_length is not None
             and self.max_length is not None
@@ -148,12 +152,31 @@ class FormDefinition(Strict):
                 and item.codelist not in self.codelists
             ):
                 raise ValueError(f"field {item.id}: unknown code list {item.codelist}")
+        for items in [step.items for step in self.steps] + [
+            item.items for item in iter_items(self) if isinstance(item, Group)
+        ]:
+            _check_place_fields(items)
         for item in iter_items(self):
             if item.condition and item.condition.field not in seen:
                 raise ValueError(
                     f"{item.id}: its condition refers to unknown field {item.condition.field}"
                 )
         return self
+
+
+def _check_place_fields(items: list[FieldSpec | Group | StaticText]) -> None:
+    """A postcode fills in a text field beside it, in the same group (so that each entry of a
+    repeatable group has its own pair)."""
+    siblings = {item.id: item for item in items if isinstance(item, FieldSpec)}
+    for item in siblings.values():
+        if item.place_field is None:
+            continue
+        target = siblings.get(item.place_field)
+        if target is None or target.type != "text":
+            raise ValueError(
+                f"field {item.id}: its place field {item.place_field} must be a text field "
+                "in the same group"
+            )
 
 
 def iter_items(definition: FormDefinition) -> list[FieldSpec | Group | StaticText]:

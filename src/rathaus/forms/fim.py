@@ -244,6 +244,7 @@ class _Mapper:
             for child in element.findall(f"{X}struktur")
             if (item := self.element(child, parent=group_id, depth=depth + 1)) is not None
         ]
+        items = _postcode_with_place(items)
         if not items:
             items = [
                 StaticText(id=self.unique_id(f"{group_id}-empty", group_id), text=Text(de="–"))
@@ -397,6 +398,24 @@ class _Mapper:
             return None
         self.codelists[codelist_id] = codelist
         return codelist
+
+
+_PLACE_LABELS = {"ort", "wohnort"}
+
+
+def _postcode_with_place(items: list[Item]) -> list[Item]:
+    """FIM's address groups hold "Postleitzahl" and "Ort" side by side (F00000054 and
+    F00000035 in the demo schemas): the postcode becomes our postcode type, which fills in
+    the place beside it."""
+    fields = [item for item in items if isinstance(item, FieldSpec) and item.type == "text"]
+    postcode = next((f for f in fields if f.label.de.casefold() == "postleitzahl"), None)
+    place = next((f for f in fields if f.label.de.casefold() in _PLACE_LABELS), None)
+    if postcode is None or place is None:
+        return items
+    linked = postcode.model_copy(
+        update={"type": "postcode", "place_field": place.id, "pattern": None}
+    )
+    return [linked if item is postcode else item for item in items]
 
 
 def _local(tag: str) -> str:

@@ -100,3 +100,23 @@ class Upload(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class PostalPlace(models.Model):
+    """A German postcode and a place it belongs to (one postcode can serve several places,
+    one place can have many postcodes). Loaded by ``rathaus import-postcodes``; the postcode
+    field of a form fills in its place from here."""
+
+    postcode = models.CharField(_("Postleitzahl"), max_length=5, db_index=True)
+    place = models.CharField(_("Ort"), max_length=100)
+
+    class Meta:
+        verbose_name = _("Postleitzahl")
+        verbose_name_plural = _("Postleitzahlen")
+        ordering = ["postcode", "place"]
+        constraints = [
+            models.UniqueConstraint(fields=["postcode", "place"], name="forms_postal_place_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.postcode} {self.place}"

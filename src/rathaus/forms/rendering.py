@@ -198,6 +198,7 @@ def _add_node(
             "checked": value in ("on", True, "true") if item.type == "consent" else False,
             "options": options,
             "error": errors.get(name, ""),
+            "place_target": f"{prefix}{item.place_field}" if item.place_field else "",
         }
     )
 

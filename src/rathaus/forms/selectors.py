@@ -11,7 +11,7 @@ from rathaus.accounts.models import User
 from rathaus.catalog.models import Service
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
-from rathaus.forms.models import Form, FormDraft, FormVersion
+from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace
 
 
 def form_published_version(*, slug: str) -> FormVersion:
@@ -78,3 +78,14 @@ def draft_for_token(*, token: str | None, version: FormVersion) -> FormDraft | N
     return FormDraft.objects.filter(
         token=token, version=version, expires_at__gt=timezone.now()
     ).first()
+
+
+def places_for_postcode(postcode: str) -> list[str]:
+    """The places a German postcode serves, alphabetically (none for an unknown postcode)."""
+    if len(postcode) != 5 or not postcode.isdigit():
+        return []
+    return list(
+        PostalPlace.objects.filter(postcode=postcode)
+        .order_by("place")
+        .values_list("place", flat=True)[:20]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms import fim
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
-from rathaus.forms.models import Form, FormDraft, FormVersion, Upload
+from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
+from rathaus.forms.postcodes import PostcodeReport, read_pairs
 from rathaus.forms.schema import json_schema
 from rathaus.forms.uploads import check_and_store, upload_dir
 
@@ -202,3 +204,21 @@ def drafts_delete_expired() -> int:
         (upload_dir() / upload.token).unlink(missing_ok=True)
     deleted, _ = expired.delete()
     return deleted
+
+
+def postcodes_import(
+    *, path: Path, country: str = "DE", progress: Callable[[int], None] | None = None
+) -> PostcodeReport:
+    """Add the postcodes and places of a GeoNames-format file; all or nothing, idempotent
+    (what is already there stays, so the demo city's list and a full national list combine)."""
+    report = PostcodeReport()
+    with transaction.atomic():
+        pairs = set(read_pairs(path, report, country=country, progress=progress))
+        existing = set(PostalPlace.objects.values_list("postcode", "place"))
+        new = sorted(pairs - existing)
+        PostalPlace.objects.bulk_create(
+            [PostalPlace(postcode=code, place=place) for code, place in new], batch_size=2000
+        )
+        report.created = len(new)
+        report.unchanged = len(pairs) - len(new)
+    return report

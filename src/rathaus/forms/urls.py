@@ -6,6 +6,7 @@ app_name = "forms"
 urlpatterns = [
     path("", views.form_index, name="index"),
     path("strassen/", views.street_suggestions, name="streets"),
+    path("orte/", views.place_lookup, name="places"),
     path("<slug:slug>/", views.form_start, name="start"),
     path("<slug:slug>/beginnen/", views.form_begin, name="begin"),
     path("<slug:slug>/schritt/<int:number>/", views.form_step, name="step"),

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, StaticText
+from rathaus.forms.selectors import places_for_postcode
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}$")
 _PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,30}$")
@@ -190,6 +191,18 @@ def _pattern_matches(pattern: str, text: str) -> bool:
         return True
 
 
+def _fill_places(items: list[Item], post: Any, prefix: str) -> None:
+    for item in items:
+        if not (isinstance(item, FieldSpec) and item.type == "postcode" and item.place_field):
+            continue
+        place_name = f"{prefix}{item.place_field}"
+        if str(post.get(place_name) or "").strip():
+            continue  # what the person typed wins
+        places = places_for_postcode(" ".join(str(post.get(f"{prefix}{item.id}") or "").split()))
+        if len(places) == 1:
+            post[place_name] = places[0]
+
+
 def clean_items(
     items: list[Item],
     post: Any,
@@ -198,7 +211,10 @@ def clean_items(
     result: StepResult,
     prefix: str = "",
 ) -> None:
-    """Clean the visible items of a step from ``post`` (a QueryDict: the inputs by name)."""
+    """Clean the visible items of a step from ``post`` (a mutable QueryDict: the inputs by
+    name). An empty place beside a known postcode is filled in, in ``post`` as well, so that
+    the page shows it if it comes back with errors."""
+    _fill_places(items, post, prefix)
     for item in items:
         if not visible(item, {**data, **result.values}):
             continue

@@ -9,7 +9,7 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -29,6 +29,7 @@ from rathaus.forms.selectors import (
     drafts_for_user,
     form_list_published,
     form_published_version,
+    places_for_postcode,
 )
 from rathaus.forms.services import (
     draft_attach_upload,
@@ -69,6 +70,15 @@ def street_suggestions(request: HttpRequest) -> HttpResponse:
         return error_response(request, 429)
     typed = str(next((value for value in request.GET.values() if value), ""))[:100]
     return render(request, "forms/streets.html", {"streets": suggest(typed)})
+
+
+@require_safe
+def place_lookup(request: HttpRequest) -> HttpResponse:
+    """The places of a postcode as JSON (the postcode field asks as the person types)."""
+    if ratelimit_exceeded(scope="forms-places", key=client_address(request), rate="600/m"):
+        return error_response(request, 429)
+    postcode = str(request.GET.get("plz", "")).strip()[:10]
+    return JsonResponse({"postcode": postcode, "places": places_for_postcode(postcode)})
 
 
 @require_safe

@@ -12,6 +12,8 @@ from django.test import Client
 from rathaus.catalog.models import Service
 from rathaus.forms.demo import load_demo_forms
 from rathaus.forms.models import FormDraft, Upload
+from rathaus.forms.postcodes import LEIPZIG_FILE
+from rathaus.forms.services import postcodes_import
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +38,7 @@ def demo_forms() -> None:
     Service.objects.get_or_create(
         leika_key="99108001001000", defaults={"name": "Bewohnerparkausweis Erteilung"}
     )
+    postcodes_import(path=LEIPZIG_FILE)
     load_demo_forms()
 
 
@@ -70,7 +73,8 @@ def test_errors_are_listed_on_top_linked_to_fields_and_what_was_typed_stays(
 ) -> None:
     _begin(client, "hund-anmelden")
     response = client.post(
-        "/formulare/hund-anmelden/schritt/1/", {**STEP1, "plz": "4109", "iban": "DE00 1234"}
+        "/formulare/hund-anmelden/schritt/1/",
+        {**STEP1, "plz": "4109", "ort": "Leipzig", "iban": "DE00 1234"},
     )
     assert response.status_code == 422
     html = response.content.decode()

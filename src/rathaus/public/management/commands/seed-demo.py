@@ -65,6 +65,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"municipal services: {considered} assigned to offices ({linked} new links)"
         )
+        call_command("import-postcodes", stdout=self.stdout)
         loaded_forms = load_demo_forms()
         self.stdout.write(
             f"forms: {len(loaded_forms)} published ({', '.join(loaded_forms) or 'all there already'})"
