@@ -8,7 +8,7 @@ file written by hand) before it is stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -32,6 +32,9 @@ FieldType = Literal[
     "consent",
 ]
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$"
+MediaType = Literal["application/pdf", "image/png", "image/jpeg"]
+MEDIA_TYPES: tuple[str, ...] = get_args(MediaType)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the most any file field accepts
 
 
 class Strict(BaseModel):
@@ -80,6 +83,10 @@ class FieldSpec(Strict):
     widget: Literal["radio", "select", "checkboxes"] | None = None
     autocomplete: str | None = None
     condition: Condition | None = None
+    # file only: the largest file and the types accepted (all three when empty); how many
+    # files: a repeatable group around the field (its repeat.max)
+    max_bytes: int | None = Field(None, ge=1, le=MAX_UPLOAD_BYTES)
+    media_types: list[MediaType] = Field(default_factory=list)
     # postcode only: the field beside it (same group) that gets the place filled in
     place_field: str | None = Field(None, pattern=ID_PATTERN)
 
@@ -89,6 +96,8 @@ class FieldSpec(Strict):
             raise ValueError(f"field {self.id}: a choice needs a code list")
         if self.place_field and self.type != "postcode":
             raise ValueError(f"field {self.id}: only a postcode field fills in a place")
+        if (self.max_bytes or self.media_types) and self.type != "file":
+            raise ValueError(f"field {self.id}: size and media types are for file fields")
         if (
             self.min_length is not None
             and self.max_length is not None

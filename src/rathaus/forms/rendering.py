@@ -9,7 +9,16 @@ from typing import Any
 
 from django.utils.translation import get_language
 
-from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Text, fields_of
+from rathaus.forms.definition import (
+    MAX_UPLOAD_BYTES,
+    FieldSpec,
+    FormDefinition,
+    Group,
+    Item,
+    Text,
+    fields_of,
+)
+from rathaus.forms.uploads import EXTENSIONS, accepted_types, size_text, types_text
 from rathaus.forms.validation import NO, YES, visible
 
 # Input purposes by words in FIM labels (FIM names these fields the same way everywhere).
@@ -166,12 +175,12 @@ def _add_node(
     name = f"{prefix}{item.id}"
     if typed is not None and item.type == "daterange":
         value: Any = {"from": typed.get(f"{name}__from", ""), "to": typed.get(f"{name}__to", "")}
-    elif typed is not None and (
-        name in typed or item.type in {"consent", "file"} or item.widget == "checkboxes"
+    elif (
+        typed is not None
+        and item.type != "file"
+        and (name in typed or item.type == "consent" or item.widget == "checkboxes")
     ):
         value = typed.getlist(name) if item.widget == "checkboxes" else typed.get(name, "")
-        if item.type == "file":
-            value = display_value(item, data.get(item.id))
     else:
         value = display_value(item, data.get(item.id))
     options = []
@@ -199,8 +208,19 @@ def _add_node(
             "options": options,
             "error": errors.get(name, ""),
             "place_target": f"{prefix}{item.place_field}" if item.place_field else "",
+            **(_file_attributes(item, data.get(item.id)) if item.type == "file" else {}),
         }
     )
+
+
+def _file_attributes(spec: FieldSpec, saved: Any) -> dict[str, str]:
+    """What a file input needs: the types it accepts and the reference of the file kept
+    from before (sent back with the page, checked against the draft's files)."""
+    types = accepted_types(spec.media_types)
+    return {
+        "accept": ",".join([EXTENSIONS[t] for t in types] + types),
+        "kept": saved.get("upload", "") if isinstance(saved, dict) else "",
+    }
 
 
 def _hint(spec: FieldSpec) -> str:
@@ -213,7 +233,10 @@ def _hint(spec: FieldSpec) -> str:
     if spec.type == "iban":
         return _("Beginnt mit DE und hat 22 Zeichen.")
     if spec.type == "file":
-        return _("PDF, PNG oder JPEG, höchstens 10 MB.")
+        return _("%(types)s, höchstens %(size)s.") % {
+            "types": types_text(spec.media_types),
+            "size": size_text(min(spec.max_bytes or MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES)),
+        }
     return ""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -11,7 +13,7 @@ from rathaus.accounts.models import User
 from rathaus.catalog.models import Service
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
-from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace
+from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
 
 
 def form_published_version(*, slug: str) -> FormVersion:
@@ -89,3 +91,16 @@ def places_for_postcode(postcode: str) -> list[str]:
         .order_by("place")
         .values_list("place", flat=True)[:20]
     )
+
+
+def draft_upload_values(*, draft: FormDraft) -> dict[str, dict[str, Any]]:
+    """The files attached to a draft, as the values a file field keeps, by reference."""
+    return {
+        f"upload:{upload.token}": {
+            "upload": f"upload:{upload.token}",
+            "filename": upload.filename,
+            "content_type": upload.content_type,
+            "size": upload.size,
+        }
+        for upload in Upload.objects.filter(draft=draft)
+    }

@@ -21,7 +21,7 @@ from rathaus.core.crypto import decrypt_json, encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms import fim
 from rathaus.forms.constants import VersionStatus
-from rathaus.forms.definition import FormDefinition
+from rathaus.forms.definition import FieldSpec, FormDefinition
 from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
 from rathaus.forms.postcodes import PostcodeReport, read_pairs
 from rathaus.forms.schema import json_schema
@@ -152,10 +152,10 @@ def draft_save_step(
     return draft
 
 
-def draft_attach_upload(*, draft: FormDraft, field_id: str, file: UploadedFile) -> dict[str, Any]:
-    """Check and store an attachment for a draft's field; returns the value to keep."""
-    token, meta = check_and_store(file)
-    Upload.objects.create(draft=draft, field_id=field_id, token=token, **meta)
+def draft_attach_upload(*, draft: FormDraft, spec: FieldSpec, file: UploadedFile) -> dict[str, Any]:
+    """Check a file against its field's limits and store it for the draft; the value to keep."""
+    token, meta = check_and_store(file, max_bytes=spec.max_bytes, media_types=spec.media_types)
+    Upload.objects.create(draft=draft, field_id=spec.id, token=token, **meta)
     return {
         "upload": f"upload:{token}",
         **{k: meta[k] for k in ("filename", "content_type", "size")},

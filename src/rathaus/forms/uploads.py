@@ -10,6 +10,7 @@ import io
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -18,13 +19,13 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from rathaus.forms.contrib.virusscan import ScanError, get_scanner
+from rathaus.forms.definition import MAX_UPLOAD_BYTES
 
 SIGNATURES = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
 }
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class UploadRejected(Exception):
@@ -44,6 +45,13 @@ def sanitise_filename(name: str) -> str:
     return name[:100] or "datei"
 
 
+def size_text(size: int) -> str:
+    """10 MB, 2 MB, 500 KB: for people, in binary units as browsers count."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB".replace(".", ",")
+    return f"{max(size // 1024, 1)} KB"
+
+
 def detect_type(head: bytes) -> str | None:
     for content_type, signatures in SIGNATURES.items():
         if any(head.startswith(signature) for signature in signatures):
@@ -60,22 +68,47 @@ def _real_image(data: bytes) -> bool:
     return True
 
 
+TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg,.jpeg"}
+
+
+def accepted_types(media_types: Sequence[str]) -> list[str]:
+    """The types a file field takes (all we recognise when the field names none)."""
+    return [t for t in SIGNATURES if not media_types or t in media_types]
+
+
+def types_text(media_types: Sequence[str]) -> str:
+    """ "PDF, PNG oder JPEG" for the hint and the error message."""
+    names = [TYPE_NAMES[t] for t in accepted_types(media_types)]
+    if len(names) == 1:
+        return names[0]
+    return _("%(list)s oder %(last)s") % {"list": ", ".join(names[:-1]), "last": names[-1]}
+
+
 def check_and_store(
-    file: UploadedFile, *, max_bytes: int = MAX_UPLOAD_BYTES
+    file: UploadedFile,
+    *,
+    max_bytes: int | None = None,
+    media_types: Sequence[str] = (),
 ) -> tuple[str, dict[str, object]]:
-    """Store an accepted file: (token, metadata). Raises UploadRejected otherwise."""
+    """Store an accepted file: (token, metadata). Raises UploadRejected otherwise. The limits
+    are the field's (``max_bytes``, ``media_types``), at most ours."""
+    max_bytes = min(max_bytes or MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES)
     size = file.size or 0
     if size == 0:
         raise UploadRejected(_("Die Datei ist leer."))
     if size > max_bytes:
         raise UploadRejected(
-            _("Die Datei ist zu groß (höchstens %(mb)d MB).") % {"mb": max_bytes // (1024 * 1024)}
+            _("Die Datei ist zu groß (höchstens %(size)s).") % {"size": size_text(max_bytes)}
         )
     head = file.read(16)
     file.seek(0)
     content_type = detect_type(head)
-    if content_type is None:
-        raise UploadRejected(_("Bitte laden Sie eine PDF-, PNG- oder JPEG-Datei hoch."))
+    if content_type is None or content_type not in accepted_types(media_types):
+        raise UploadRejected(
+            _("Bitte laden Sie eine Datei dieser Art hoch: %(types)s.")
+            % {"types": types_text(media_types)}
+        )
     data = file.read()
     file.seek(0)
     if content_type.startswith("image/") and not _real_image(data):

@@ -26,6 +26,7 @@ from rathaus.forms.selectors import (
     definition_of,
     draft_for_token,
     draft_get_for_user,
+    draft_upload_values,
     drafts_for_user,
     form_list_published,
     form_published_version,
@@ -127,14 +128,61 @@ def _field_ids(items: list[Item]) -> set[str]:
     return ids
 
 
-def _file_fields(items: list[Item]) -> list[FieldSpec]:
-    found: list[FieldSpec] = []
+def _file_slots(items: list[Item], typed: Any, prefix: str = "") -> list[tuple[str, FieldSpec]]:
+    """(input name, field) of every file input on the page, also in each repeated entry."""
+    found: list[tuple[str, FieldSpec]] = []
     for item in items:
         if isinstance(item, Group) and item.repeat is None:
-            found += _file_fields(item.items)
+            found += _file_slots(item.items, typed, prefix)
+        elif isinstance(item, Group):
+            count = str(typed.get(f"{prefix}{item.id}__count") or "0")
+            for index in range(min(int(count) if count.isdigit() else 0, 50)):
+                found += _file_slots(item.items, typed, f"{prefix}{item.id}__{index}__")
         elif isinstance(item, FieldSpec) and item.type == "file":
-            found.append(item)
+            found.append((f"{prefix}{item.id}", item))
     return found
+
+
+def _attach_files(
+    request: HttpRequest,
+    draft: FormDraft,
+    step: Step,
+    typed: Any,
+    data: dict[str, Any],
+    errors: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """Check and store the files sent with a step. Every file input then holds, in ``typed``,
+    the reference of its file: the new one, or the one kept from before (named by the page's
+    hidden ``__kept`` input, accepted only when it belongs to this draft). Returns the values
+    to keep by reference."""
+    known = draft_upload_values(draft=draft)
+    for name, spec in _file_slots(step.items, typed):
+        posted_kept = str(typed.get(f"{name}__kept", ""))
+        typed.pop(name, None)  # a file arrives as a file, never as text
+        value = None
+        upload = request.FILES.get(name)
+        if upload is not None:
+            try:
+                value = draft_attach_upload(draft=draft, spec=spec, file=upload)
+                known[value["upload"]] = value
+            except UploadRejected as exc:
+                errors[name] = str(exc)
+        if value is None:
+            saved = data.get(spec.id) if name == spec.id else None
+            fallback = saved.get("upload", "") if isinstance(saved, dict) else ""
+            value = known.get(posted_kept) or known.get(fallback)
+        if value is not None:
+            typed[name] = value["upload"]
+    return known
+
+
+def _with_file_values(values: Any, known: dict[str, dict[str, Any]]) -> Any:
+    """Cleaned values with each file reference replaced by the file's kept value."""
+    if isinstance(values, dict):
+        return {key: _with_file_values(value, known) for key, value in values.items()}
+    if isinstance(values, list):
+        return [_with_file_values(value, known) for value in values]
+    return known.get(values, values) if isinstance(values, str) else values
 
 
 @require_http_methods(["GET", "POST"])
@@ -158,16 +206,7 @@ def form_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "next")
         typed = request.POST.copy()
-        for spec in _file_fields(step.items):  # a new file replaces the kept one
-            upload = request.FILES.get(spec.id)
-            if upload is not None:
-                try:
-                    data[spec.id] = draft_attach_upload(draft=draft, field_id=spec.id, file=upload)
-                except UploadRejected as exc:
-                    errors[spec.id] = str(exc)
-            kept = data.get(spec.id)
-            if isinstance(kept, dict):
-                typed[spec.id] = kept["upload"]
+        known_files = _attach_files(request, draft, step, typed, data, errors)
         for key, value in typed.items():
             if key.endswith("__count") and value.isdigit():
                 counts[key.removesuffix("__count")] = min(int(value), 50)
@@ -181,9 +220,7 @@ def form_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             typed[f"{key}__count"] = str(value)
         result = StepResult()
         clean_items(step.items, typed, data, definition, result)
-        for spec in _file_fields(step.items):
-            if spec.id in result.values and isinstance(data.get(spec.id), dict):
-                result.values[spec.id] = data[spec.id]  # keep the file's metadata
+        result.values = _with_file_values(result.values, known_files)
         errors = {**result.errors, **errors}
         if action == "back":
             valid = {k: v for k, v in result.values.items() if k not in errors}

@@ -123,7 +123,7 @@ def test_a_condition_shows_the_upload_only_when_needed_and_the_file_is_checked(
     rejected = client.post(
         "/formulare/hund-anmelden/schritt/2/", {**step2, "gefaehrlich": "ja", "bescheid": fake}
     )
-    assert "PDF-, PNG- oder JPEG" in rejected.content.decode()
+    assert "Datei dieser Art hoch: PDF, PNG oder JPEG" in rejected.content.decode()
     empty = SimpleUploadedFile("leer.pdf", b"", content_type="application/pdf")
     assert (
         "leer"

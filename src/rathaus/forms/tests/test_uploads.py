@@ -9,6 +9,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -106,7 +107,11 @@ def test_scanner_down_means_the_file_is_not_taken_unchecked() -> None:
     ("name", "data", "message"),
     [
         ("bild.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "kein echtes Bild"),  # header only
-        ("bild.pdf", b"MZ\x90\x00 an exe", "PDF-, PNG- oder JPEG"),  # wrong content, right name
+        (
+            "bild.pdf",
+            b"MZ\x90\x00 an exe",
+            "Datei dieser Art hoch: PDF, PNG oder JPEG",
+        ),  # wrong content, right name
         ("leer.pdf", b"", "leer"),
     ],
 )
@@ -128,3 +133,143 @@ def test_oversized_files_are_refused() -> None:
     big = SimpleUploadedFile("gross.pdf", b"%PDF-" + b"0" * 2048)
     with pytest.raises(UploadRejected, match="zu groß"):
         check_and_store(big, max_bytes=1024)
+
+
+# -- per-field limits and several files (a repeatable group around a file field) -----------
+
+NACHWEISE = {
+    "title": {"de": "Nachweise"},
+    "steps": [
+        {
+            "id": "s1",
+            "title": {"de": "Nachweise"},
+            "items": [
+                {
+                    "kind": "field",
+                    "id": "foto",
+                    "type": "file",
+                    "label": {"de": "Foto"},
+                    "media_types": ["image/png"],
+                    "max_bytes": 2048,
+                },
+                {
+                    "kind": "group",
+                    "id": "belege",
+                    "label": {"de": "Belege"},
+                    "repeat": {"min": 1, "max": 3},
+                    "items": [
+                        {
+                            "kind": "field",
+                            "id": "beleg",
+                            "type": "file",
+                            "label": {"de": "Beleg"},
+                            "required": True,
+                            "media_types": ["application/pdf"],
+                        }
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def nachweise(client: Any) -> Any:
+    from rathaus.forms.definition import FormDefinition
+    from rathaus.forms.models import Form
+    from rathaus.forms.services import form_draft_save, form_version_publish
+
+    form = Form.objects.create(slug="nachweise", title="Nachweise")
+    version = form_draft_save(
+        form=form, definition=FormDefinition.model_validate(NACHWEISE), actor=None
+    )
+    form_version_publish(version=version, actor=None)
+    client.post("/formulare/nachweise/beginnen/")
+    return client
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.7\n" + name.encode())
+
+
+@pytest.mark.django_db
+def test_a_field_takes_only_its_own_types_and_sizes(nachweise: Any) -> None:
+    page = nachweise.get("/formulare/nachweise/schritt/1/").content.decode()
+    assert 'accept=".png,image/png"' in page and "PNG, höchstens 2 KB." in page
+    assert 'accept=".pdf,application/pdf"' in page
+    wrong_type = nachweise.post(
+        "/formulare/nachweise/schritt/1/",
+        {"belege__count": "1", "foto": _pdf("foto.pdf"), "belege__0__beleg": _pdf("a.pdf")},
+    )
+    assert wrong_type.status_code == 422
+    assert "Datei dieser Art hoch: PNG." in wrong_type.content.decode()
+    big = io.BytesIO()
+    Image.effect_noise((64, 64), 100).save(big, format="PNG")
+    too_big = nachweise.post(
+        "/formulare/nachweise/schritt/1/",
+        {
+            "belege__count": "1",
+            "foto": SimpleUploadedFile("gross.png", big.getvalue()),
+            "belege__0__beleg": _pdf("a.pdf"),
+        },
+    )
+    assert "zu groß (höchstens 2 KB)" in too_big.content.decode()
+    # the accepted receipt was kept although the photo was refused
+    assert "Hochgeladen: a.pdf" in too_big.content.decode()
+
+
+@pytest.mark.django_db
+def test_several_files_in_a_repeated_group_are_kept_in_their_entries(nachweise: Any) -> None:
+    from rathaus.forms.models import FormDraft
+    from rathaus.forms.services import draft_data
+
+    added = nachweise.post(
+        "/formulare/nachweise/schritt/1/",
+        {
+            "belege__count": "1",
+            "belege__0__beleg": _pdf("erster.pdf"),
+            "action": "add:belege",
+        },
+    )
+    html = added.content.decode()
+    assert "Hochgeladen: erster.pdf" in html and 'name="belege__1__beleg"' in html
+    kept = html.split('name="belege__0__beleg__kept" value="')[1].split('"')[0]
+    removed = nachweise.post(
+        "/formulare/nachweise/schritt/1/",
+        {
+            "belege__count": "2",
+            "belege__0__beleg__kept": kept,
+            "belege__1__beleg": _pdf("zweiter.pdf"),
+            "action": "remove:belege:0",
+        },
+    )
+    html = removed.content.decode()
+    assert "Hochgeladen: zweiter.pdf" in html and "erster.pdf" not in html
+    kept = html.split('name="belege__0__beleg__kept" value="')[1].split('"')[0]
+    done = nachweise.post(
+        "/formulare/nachweise/schritt/1/", {"belege__count": "1", "belege__0__beleg__kept": kept}
+    )
+    assert done.status_code == 302
+    saved = draft_data(FormDraft.objects.get())
+    assert [entry["beleg"]["filename"] for entry in saved["belege"]] == ["zweiter.pdf"]
+
+
+@pytest.mark.django_db
+def test_a_file_of_another_draft_cannot_be_claimed(nachweise: Any, client: Any) -> None:
+    from django.test import Client
+
+    from rathaus.forms.models import Upload
+
+    other = Client()
+    other.post("/formulare/nachweise/beginnen/")
+    other.post(
+        "/formulare/nachweise/schritt/1/",
+        {"belege__count": "1", "belege__0__beleg": _pdf("fremd.pdf")},
+    )
+    stolen = f"upload:{Upload.objects.get(filename='fremd.pdf').token}"
+    response = nachweise.post(
+        "/formulare/nachweise/schritt/1/",
+        {"belege__count": "1", "belege__0__beleg__kept": stolen, "belege__0__beleg": stolen},
+    )
+    assert response.status_code == 422 and "fremd.pdf" not in response.content.decode()

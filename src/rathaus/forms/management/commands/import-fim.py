@@ -13,7 +13,10 @@ from rathaus.forms.services import form_import_fim
 
 
 class Command(BaseCommand):
-    help = "Import a FIM XDatenfelder 2.0 Stammdatenschema (code lists beside it) as a draft."
+    help = (
+        "Import a FIM XDatenfelder 2.0 or 3.0.0 Stammdatenschema (genericode code lists beside "
+        "it) as a draft."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
