@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from rathaus.core.envconfig import env, envbool, envint, envlist, parse_email_url
 
@@ -26,6 +27,10 @@ DEMO = envbool("RATHAUS_DEMO", False)
 DEBUG = envbool("RATHAUS_DEBUG", DEMO)
 HTTPS = envbool("RATHAUS_HTTPS", False)
 CITY_NAME = env("RATHAUS_CITY_NAME", "Leipzig")
+# The letter in front of reference numbers (L-2026-7K3M-9QX4): one capital letter.
+REFERENCE_PREFIX = env("RATHAUS_REFERENCE_PREFIX", CITY_NAME[:1].upper() or "R")
+if len(REFERENCE_PREFIX) != 1 or not "A" <= REFERENCE_PREFIX <= "Z":
+    raise ImproperlyConfigured("RATHAUS_REFERENCE_PREFIX must be one capital letter A-Z")
 # The public address of this installation, for links in e-mails.
 SITE_URL = env("RATHAUS_SITE_URL", "http://127.0.0.1:8000")
 
@@ -61,6 +66,7 @@ INSTALLED_APPS = [
     "rathaus.accounts",
     "rathaus.catalog",
     "rathaus.forms",
+    "rathaus.submissions",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",
@@ -181,6 +187,10 @@ AXES_CLIENT_IP_CALLABLE = "rathaus.core.ratelimit.client_address"
 RATELIMIT_MAGIC_LINK = env("RATHAUS_RATELIMIT_MAGIC_LINK", "5/h")
 # The catalogue's whole-catalogue export (several MB per request).
 RATELIMIT_EXPORT = env("RATHAUS_RATELIMIT_EXPORT", "30/h")
+# Wrong reference number or code on the status page, per client.
+RATELIMIT_STATUS_FAILURES = env("RATHAUS_RATELIMIT_STATUS_FAILURES", "10/h")
+# Submissions per client (web form and API).
+RATELIMIT_SUBMIT = env("RATHAUS_RATELIMIT_SUBMIT", "30/h")
 
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"

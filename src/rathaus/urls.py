@@ -16,6 +16,7 @@ urlpatterns = [
     path("konto/", include("rathaus.accounts.urls")),
     path("leistungen/", include("rathaus.catalog.urls")),
     path("formulare/", include("rathaus.forms.urls")),
+    path("antraege/", include("rathaus.submissions.urls")),
     path("verwaltung/formulare/", include("rathaus.forms.staff_urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),

@@ -41,3 +41,24 @@ def decrypt_json(token: str) -> Any:
         return json.loads(_current().decrypt(token.encode()))
     except InvalidToken:
         raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None
+
+
+def encrypt_bytes(value: bytes) -> bytes:
+    """Files at rest (attachments, receipts): the same keys and rotation as JSON values."""
+    return _current().encrypt(value)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _current().decrypt(token)
+    except InvalidToken:
+        raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None
+
+
+def rotate_token(token: str | bytes) -> bytes:
+    """Re-encrypt under the newest key (for ``rathaus rotate-keys``)."""
+    raw = token.encode() if isinstance(token, str) else token
+    try:
+        return _current().rotate(raw)
+    except InvalidToken:
+        raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None

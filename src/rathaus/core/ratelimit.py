@@ -44,3 +44,12 @@ def ratelimit_exceeded(*, scope: str, key: str, rate: str) -> bool:
         cache.set(cache_key, 1, timeout=period + 5)
         hits = 1
     return hits > limit
+
+
+def ratelimit_blocked(*, scope: str, key: str, rate: str) -> bool:
+    """True when ``key`` has already used up ``rate`` in ``scope`` (counts nothing): for
+    limits on failures, which are counted with ``ratelimit_exceeded`` only when they happen."""
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return int(cache.get(f"rl:{scope}:{window}:{digest}") or 0) >= limit

@@ -1,5 +1,5 @@
-"""Forms in the staff area: see imported drafts with their import report, link them to
-services, publish. (The full form editor and preview are still to come: issue 4.)"""
+"""Forms in the Django admin: see imported drafts with their import report, link them to
+services, publish. Editing and preview are in the staff area /verwaltung/formulare/."""
 
 from __future__ import annotations
 

@@ -251,3 +251,58 @@ def error_list(nodes: list[dict[str, Any]]) -> list[dict[str, str]]:
         for entry in node.get("entries", []):
             found += error_list(entry)
     return found
+
+
+def summary_sections(definition: FormDefinition, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every answer with its label, step by step, as people read them (the summary page, the
+    receipt): code-list values by their labels, dates in German, files by their names; entries
+    of repeatable groups numbered, their answers one level deeper."""
+    sections = []
+    for number, step in enumerate(definition.steps, start=1):
+        rows: list[dict[str, Any]] = []
+        _summary_rows(step.items, definition, data, rows, level=0)
+        sections.append({"number": number, "title": text(step.title), "rows": rows})
+    return sections
+
+
+def _summary_rows(
+    items: list[Item],
+    definition: FormDefinition,
+    data: dict[str, Any],
+    rows: list[dict[str, Any]],
+    level: int,
+) -> None:
+    from django.utils.translation import gettext as _
+
+    for item in items:
+        if not visible(item, data) or item.kind == "text":
+            continue
+        if isinstance(item, Group):
+            if item.repeat is None:
+                _summary_rows(item.items, definition, data, rows, level)
+            else:
+                for index, entry in enumerate(data.get(item.id) or [], start=1):
+                    rows.append(
+                        {"label": f"{text(item.label)} ({index})", "value": "", "level": level}
+                    )
+                    _summary_rows(item.items, definition, entry, rows, level + 1)
+            continue
+        assert isinstance(item, FieldSpec)  # noqa: S101 - the remaining kind
+        value = data.get(item.id)
+        shown = display_value(item, value)
+        if item.codelist and value is not None:
+            labels = {c.code: text(c.label) for c in definition.codelists[item.codelist].items}
+            shown = ", ".join(
+                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
+            )
+        if item.type == "consent":
+            shown = _("ja") if value else ""
+        if item.type == "daterange" and isinstance(shown, dict):
+            shown = f"{shown['from']} – {shown['to']}"
+        rows.append(
+            {
+                "label": text(item.label),
+                "value": str(shown) if shown not in (None, "") else "–",
+                "level": level,
+            }
+        )

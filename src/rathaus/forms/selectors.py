@@ -104,3 +104,18 @@ def draft_upload_values(*, draft: FormDraft) -> dict[str, dict[str, Any]]:
         }
         for upload in Upload.objects.filter(draft=draft)
     }
+
+
+def for_schema(data: dict[str, Any]) -> dict[str, Any]:
+    """Draft values as the JSON Schema (and a submission) has them: files by their reference."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict) and "upload" in value:
+            return value["upload"]
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    return {key: convert(value) for key, value in data.items()}

@@ -197,6 +197,21 @@ def draft_send_resume_link(*, draft: FormDraft, email: str, language: str) -> No
         )
 
 
+def draft_finish(*, draft: FormDraft, kept_tokens: set[str]) -> None:
+    """A draft that became a submission: its files named in ``kept_tokens`` now belong to the
+    submission (their rows go, the files stay); the others are deleted once this commits."""
+    uploads = list(Upload.objects.filter(draft=draft))
+    unused = [u.token for u in uploads if u.token not in kept_tokens]
+    Upload.objects.filter(draft=draft).delete()
+    draft.delete()
+
+    def remove_files() -> None:
+        for token in unused:
+            (upload_dir() / token).unlink(missing_ok=True)
+
+    transaction.on_commit(remove_files)
+
+
 def drafts_delete_expired() -> int:
     """Drafts past their expiry, with their files (run by the worker)."""
     expired = FormDraft.objects.filter(expires_at__lte=timezone.now())

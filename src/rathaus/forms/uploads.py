@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from rathaus.core.crypto import decrypt_bytes, encrypt_bytes
 from rathaus.forms.contrib.virusscan import ScanError, get_scanner
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 
@@ -36,6 +37,13 @@ def upload_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def read_upload(token: str) -> bytes:
+    """The content of a stored file (decrypted); FileNotFoundError when it is gone."""
+    if not re.fullmatch(r"[0-9a-f]{48}", token):
+        raise FileNotFoundError(token)
+    return decrypt_bytes((upload_dir() / token).read_bytes())
 
 
 def sanitise_filename(name: str) -> str:
@@ -122,11 +130,9 @@ def check_and_store(
     if found:
         raise UploadRejected(_("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
     token = secrets.token_hex(24)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(data)
     with (upload_dir() / token).open("xb") as target:
-        for chunk in file.chunks():
-            digest.update(chunk)
-            target.write(chunk)
+        target.write(encrypt_bytes(data))  # encrypted at rest, like drafts and submissions
     return token, {
         "filename": sanitise_filename(file.name or ""),
         "content_type": content_type,

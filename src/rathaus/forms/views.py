@@ -28,6 +28,7 @@ from rathaus.forms.selectors import (
     draft_get_for_user,
     draft_upload_values,
     drafts_for_user,
+    for_schema,
     form_list_published,
     form_published_version,
     places_for_postcode,
@@ -62,6 +63,15 @@ def _session_token(request: HttpRequest, slug: str) -> str | None:
 
 def _draft_or_none(request: HttpRequest, version: FormVersion) -> FormDraft | None:
     return draft_for_token(token=_session_token(request, version.form.slug), version=version)
+
+
+def session_draft(
+    request: HttpRequest, version: FormVersion
+) -> tuple[str | None, FormDraft | None]:
+    """The draft this browser is filling in for ``version`` (for the submit view): the token
+    the session holds and the draft, if it still exists."""
+    token = _session_token(request, version.form.slug)
+    return token, draft_for_token(token=token, version=version)
 
 
 @require_safe
@@ -336,7 +346,7 @@ def form_summary(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("forms:start", slug=slug)
     definition = definition_of(version)
     data = draft_data(draft)
-    problems = validation_errors(f"version:{version.pk}", version.json_schema, _for_schema(data))
+    problems = validation_errors(f"version:{version.pk}", version.json_schema, for_schema(data))
     return render(
         request,
         "forms/summary.html",
@@ -350,69 +360,11 @@ def form_summary(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _for_schema(data: dict[str, Any]) -> dict[str, Any]:
-    """Draft values as the JSON Schema expects them (files by their upload reference)."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, dict) and "upload" in value:
-            return value["upload"]
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        return value
-
-    return {key: convert(value) for key, value in data.items()}
-
-
 def _summary(definition: FormDefinition, data: dict[str, Any], slug: str) -> list[dict[str, Any]]:
-    sections = []
-    for number, step in enumerate(definition.steps, start=1):
-        rows: list[dict[str, str]] = []
-        _summary_rows(step.items, definition, data, rows)
-        sections.append(
-            {
-                "title": rendering.text(step.title),
-                "rows": rows,
-                "change_url": reverse("forms:step", kwargs={"slug": slug, "number": number}),
-            }
-        )
-    return sections
-
-
-def _summary_rows(
-    items: list[Item], definition: FormDefinition, data: dict[str, Any], rows: list[dict[str, str]]
-) -> None:
-    from rathaus.forms.validation import visible
-
-    for item in items:
-        if not visible(item, data) or item.kind == "text":
-            continue
-        if isinstance(item, Group):
-            if item.repeat is None:
-                _summary_rows(item.items, definition, data, rows)
-            else:
-                for index, entry in enumerate(data.get(item.id) or [], start=1):
-                    rows.append({"label": f"{rendering.text(item.label)} ({index})", "value": ""})
-                    _summary_rows(item.items, definition, entry, rows)
-            continue
-        assert isinstance(item, FieldSpec)  # noqa: S101
-        value = data.get(item.id)
-        shown = rendering.display_value(item, value)
-        if item.codelist and value is not None:
-            labels = {
-                c.code: rendering.text(c.label) for c in definition.codelists[item.codelist].items
-            }
-            shown = ", ".join(
-                labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])
-            )
-        if item.type == "consent":
-            shown = _("ja") if value else ""
-        if item.type == "daterange" and isinstance(shown, dict):
-            shown = f"{shown['from']} – {shown['to']}"
-        rows.append(
-            {
-                "label": rendering.text(item.label),
-                "value": str(shown) if shown not in (None, "") else "–",
-            }
-        )
+    return [
+        {
+            **section,
+            "change_url": reverse("forms:step", kwargs={"slug": slug, "number": section["number"]}),
+        }
+        for section in rendering.summary_sections(definition, data)
+    ]

@@ -1,0 +1,49 @@
+"""Outbox handlers of submissions: the receipt made and kept, the confirmation e-mail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from rathaus.core.models import OutboxMessage
+from rathaus.core.outbox import outbox_handler
+from rathaus.submissions.models import Submission
+from rathaus.submissions.receipt import receipt_pdf, status_path
+from rathaus.submissions.selectors import submission_email
+
+
+def _submission(message: OutboxMessage) -> Submission | None:
+    return (
+        Submission.objects.select_related("version__form", "service", "office")
+        .filter(pk=message.payload["submission_id"])
+        .first()
+    )
+
+
+@outbox_handler("submissions.receipt")
+def make_receipt(message: OutboxMessage) -> None:
+    submission = _submission(message)
+    if submission is not None:  # gone: deleted by retention meanwhile
+        receipt_pdf(submission)
+
+
+@outbox_handler("submissions.confirmation")
+def send_confirmation(message: OutboxMessage) -> None:
+    submission = _submission(message)
+    if submission is None:
+        return
+    email = submission_email(submission)
+    if not email:
+        return
+    context = {
+        "reference": submission.reference,
+        "form": submission.version.form.title,
+        "link": settings.SITE_URL.rstrip("/") + status_path(submission),
+        "city": settings.CITY_NAME,
+    }
+    with translation.override(submission.language or "de"):
+        subject = render_to_string("submissions/email/confirmation_subject.txt", context).strip()
+        body = render_to_string("submissions/email/confirmation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])

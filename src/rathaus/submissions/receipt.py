@@ -1,0 +1,130 @@
+"""The receipt (Eingangsbestätigung): a PDF/A-3b, tagged PDF/UA-1 document with every answer,
+the attachments with their SHA-256 and the submission's JSON attached as its source
+(core.pdf, template ``pdf/receipt.typ``). Made once and kept (encrypted), so the citizen gets
+the same document on the confirmation page, from the status page and from the worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from rathaus.core.crypto import decrypt_bytes
+from rathaus.core.pdf import render_pdf
+from rathaus.forms import rendering
+from rathaus.forms.selectors import definition_of
+from rathaus.forms.uploads import upload_dir
+from rathaus.submissions.models import Submission
+from rathaus.submissions.selectors import submission_data, submission_status_code
+from rathaus.submissions.services import receipt_store
+
+TEMPLATE = Path(__file__).resolve().parent / "pdf" / "receipt.typ"
+LONG_TEXT = 1200  # characters: a longer answer may run over a page break
+
+
+def status_path(submission: Submission) -> str:
+    return reverse(
+        "submissions:status",
+        kwargs={"reference": submission.reference, "code": submission_status_code(submission)},
+    )
+
+
+def _with_file_names(value: Any, names: dict[str, dict[str, Any]]) -> Any:
+    if isinstance(value, str) and value in names:
+        return names[value]
+    if isinstance(value, list):
+        return [_with_file_names(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_file_names(v, names) for k, v in value.items()}
+    return value
+
+
+def receipt_data(submission: Submission) -> dict[str, Any]:
+    """Everything the receipt shows, as data for the template (in the submission's language)."""
+    definition = definition_of(submission.version)
+    data = submission_data(submission)
+    attachments = list(submission.attachments.all())
+    names = {f"upload:{a.token}": {"filename": a.filename} for a in attachments}
+    received = timezone.localtime(submission.submitted_at)
+    sections = rendering.summary_sections(definition, _with_file_names(data, names))
+    return {
+        "lang": submission.language if submission.language in ("de", "en") else "de",
+        "city": settings.CITY_NAME,
+        "sender": _("Stadt %(city)s") % {"city": settings.CITY_NAME},
+        "office": submission.office.name if submission.office else "",
+        "title": _("Eingangsbestätigung"),
+        "form": rendering.text(definition.title),
+        "service": submission.service.name if submission.service else "",
+        "reference": submission.reference,
+        "received": formats.date_format(received, "DATETIME_FORMAT"),
+        "status_url": settings.SITE_URL.rstrip("/") + status_path(submission),
+        "status_code": submission_status_code(submission),
+        "sections": [
+            {
+                "title": section["title"],
+                "rows": [{**row, "long": len(row["value"]) > LONG_TEXT} for row in section["rows"]],
+            }
+            for section in sections
+        ],
+        "attachments": [
+            {"filename": a.filename, "size": a.size, "sha256": a.sha256, "field": a.field_id}
+            for a in attachments
+        ],
+        "source": json.dumps(
+            {
+                "reference": submission.reference,
+                "form": submission.version.form.slug,
+                "version": submission.version.number,
+                "submitted_at": submission.submitted_at.isoformat(),
+                "data": data,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        "labels": {
+            "intro": _(
+                "Ihr Antrag ist bei uns eingegangen. Bitte bewahren Sie diese Bestätigung auf."
+            ),
+            "reference": _("Aktenzeichen"),
+            "received": _("Eingegangen am"),
+            "service": _("Leistung"),
+            "form": _("Formular"),
+            "office": _("Zuständige Stelle"),
+            "answers": _("Ihre Angaben"),
+            "question": _("Angabe"),
+            "answer": _("Ihre Antwort"),
+            "attachments": _("Anlagen"),
+            "file": _("Datei"),
+            "checksum": _("Prüfsumme (SHA-256)"),
+            "no_attachments": _("Keine Anlagen."),
+            "status": _("Stand Ihres Antrags"),
+            "status_text": _(
+                "Den Stand Ihres Antrags sehen Sie unter dieser Adresse, mit dem Aktenzeichen "
+                "und diesem Code:"
+            ),
+            "code": _("Code"),
+            "source": _("Die Daten Ihres Antrags sind dieser PDF-Datei als JSON-Datei beigefügt."),
+            "page": _("Seite"),
+        },
+    }
+
+
+def receipt_pdf(submission: Submission) -> bytes:
+    """The receipt: the kept one, or made now and kept."""
+    if submission.receipt_token:
+        path = upload_dir().parent / "receipts" / submission.receipt_token
+        if path.exists():
+            return decrypt_bytes(path.read_bytes())
+    with translation.override(submission.language or "de"):
+        pdf = render_pdf(TEMPLATE, data=receipt_data(submission), created=submission.submitted_at)
+    receipt_store(submission=submission, pdf=pdf)
+    if submission.receipt_token:  # another process may have stored its copy first: use that
+        path = upload_dir().parent / "receipts" / submission.receipt_token
+        if path.exists():
+            return decrypt_bytes(path.read_bytes())
+    return pdf

@@ -1,0 +1,82 @@
+"""Reads of submissions: the gates (by status link, by account) and decrypted views."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from rathaus.accounts.models import User
+from rathaus.core.crypto import decrypt_json
+from rathaus.submissions.models import Submission
+from rathaus.submissions.references import normalise
+
+
+def submission_data(submission: Submission) -> dict[str, Any]:
+    data: dict[str, Any] = decrypt_json(submission.data_encrypted)
+    return data
+
+
+def submission_status_code(submission: Submission) -> str:
+    return str(decrypt_json(submission.status_code_encrypted))
+
+
+def submission_email(submission: Submission) -> str:
+    return str(decrypt_json(submission.email_encrypted)) if submission.email_encrypted else ""
+
+
+def submission_by_status_link(*, reference: str, code: str) -> Submission | None:
+    """The gate for the status link: the submission only when both the reference number and
+    its secret code match (compared in constant time); None otherwise, whichever was wrong."""
+    normalised = normalise(reference)
+    if normalised is None or not code:
+        return None
+    submission = (
+        Submission.objects.select_related("version__form", "service", "office")
+        .filter(reference=normalised)
+        .first()
+    )
+    if submission is None:
+        return None
+    expected = submission_status_code(submission)
+    if not hmac.compare_digest(expected.encode(), code.strip().encode()):
+        return None
+    return submission
+
+
+def submissions_for_user(*, user: User | AnonymousUser) -> QuerySet[Submission]:
+    if not user.is_authenticated:
+        return Submission.objects.none()
+    return (
+        Submission.objects.filter(user=user)
+        .select_related("version__form", "service")
+        .order_by("-submitted_at")
+    )
+
+
+def submission_get_for_user(*, user: User | AnonymousUser, reference: str) -> Submission:
+    """The gate for the account: 404 unless the submission is the logged-in person's own."""
+    submission = submissions_for_user(user=user).filter(reference=reference).first()
+    if submission is None:
+        raise Http404
+    return submission
+
+
+def submission_timeline(submission: Submission) -> list[dict[str, Any]]:
+    """The citizen's timeline: each status with its date and the office's message."""
+    return [
+        {
+            "status": event.status,
+            "label": event.get_status_display(),
+            "at": event.at,
+            "message": decrypt_json(event.message_encrypted) if event.message_encrypted else "",
+        }
+        for event in submission.events.all()
+    ]
+
+
+def submission_released_documents(submission: Submission) -> QuerySet[Any]:
+    return submission.documents.filter(released_at__isnull=False)

@@ -1,0 +1,207 @@
+"""Writes of submissions. ``submission_create`` is the one way an application comes in (web form
+and API alike): everything it writes commits together or not at all."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.catalog.models import Service
+from rathaus.core.crypto import encrypt_bytes, encrypt_json
+from rathaus.core.services import audit_entry_create, outbox_message_create
+from rathaus.forms.constants import VersionStatus
+from rathaus.forms.models import FormVersion
+from rathaus.forms.schema import validation_errors
+from rathaus.forms.uploads import upload_dir
+from rathaus.submissions.constants import SubmissionStatus
+from rathaus.submissions.models import Attachment, IssuedReference, StatusEvent, Submission
+from rathaus.submissions.references import new_reference
+
+
+class SubmissionRefused(Exception):
+    """The submission cannot be taken: ``errors`` is a list of (field path, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked, stored (encrypted) file the data refers to as ``upload:<token>``."""
+
+    token: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _upload_refs(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value[7:]] if value.startswith("upload:") else []
+    if isinstance(value, list):
+        return [ref for item in value for ref in _upload_refs(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in _upload_refs(item)]
+    return []
+
+
+def _issue_reference(now: datetime) -> str:
+    """A new reference number, recorded for ever; a (very unlikely) repeat draws again."""
+    for _attempt in range(10):
+        value = new_reference(settings.REFERENCE_PREFIX, timezone.localtime(now).year)
+        try:
+            with transaction.atomic():
+                IssuedReference.objects.create(value=value, issued_at=now)
+        except IntegrityError:
+            continue
+        return value
+    raise RuntimeError("no free reference number after 10 draws")  # pragma: no cover
+
+
+def submission_create(
+    *,
+    version: FormVersion,
+    data: dict[str, Any],
+    files: Mapping[str, StoredFile],
+    user: User | None,
+    email: str = "",
+    language: str = "de",
+    idempotency_key: str | None = None,
+    service: Service | None = None,
+) -> tuple[Submission, bool]:
+    """Take a submission: validate ``data`` (keyed by field ids; files as ``upload:<token>``
+    naming entries of ``files``) against the version's JSON Schema, store it encrypted with
+    its attachments, give it a reference number and a status code, and write the audit entry
+    and the outbox rows (receipt, e-mail) in one transaction. The same ``idempotency_key``
+    gives the first submission back: (submission, False)."""
+    if idempotency_key:
+        existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    if version.status != VersionStatus.PUBLISHED:
+        raise SubmissionRefused(
+            [("$", "form version not published / Formular nicht veröffentlicht")]
+        )
+    errors = validation_errors(f"version:{version.pk}", version.json_schema, data)
+    refs = _upload_refs(data)
+    errors += [
+        ("$", f"unknown file / unbekannte Datei: upload:{ref[:12]}…")
+        for ref in refs
+        if ref not in files
+    ]
+    if errors:
+        raise SubmissionRefused(errors)
+    if service is None:
+        service = version.form.services.order_by("leika_key").first()
+    office = service.offices.order_by("pk").first() if service is not None else None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                reference=_issue_reference(now),
+                version=version,
+                service=service,
+                office=office,
+                user=user if user is not None and user.is_authenticated else None,
+                submitted_at=now,
+                language=language[:8],
+                data_encrypted=encrypt_json(data),
+                email_encrypted=encrypt_json(email) if email else "",
+                status_code_encrypted=encrypt_json(secrets.token_urlsafe(12)),
+                idempotency_key=idempotency_key or None,
+            )
+            Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        submission=submission,
+                        field_id=_field_of(data, f"upload:{ref}"),
+                        token=files[ref].token,
+                        filename=files[ref].filename,
+                        content_type=files[ref].content_type,
+                        size=files[ref].size,
+                        sha256=files[ref].sha256,
+                    )
+                    for ref in dict.fromkeys(refs)
+                ]
+            )
+            StatusEvent.objects.create(
+                submission=submission, status=SubmissionStatus.RECEIVED, at=now
+            )
+            audit_entry_create(
+                actor=submission.user,
+                action="submission.create",
+                object_type="submissions.submission",
+                object_id=submission.pk,
+                after={
+                    "reference": submission.reference,
+                    "form": version.form.slug,
+                    "version": version.number,
+                    "service": service.leika_key if service else "",
+                    "attachments": len(refs),
+                },
+            )
+            outbox_message_create(
+                topic="submissions.receipt",
+                payload={"submission_id": submission.pk},
+                idempotency_key=f"receipt:{submission.reference}",
+            )
+            if email:
+                outbox_message_create(
+                    topic="submissions.confirmation",
+                    payload={"submission_id": submission.pk},
+                    idempotency_key=f"confirmation:{submission.reference}",
+                    max_attempts=8,
+                )
+    except IntegrityError:
+        # the same idempotency key committed meanwhile (a double click racing itself)
+        if idempotency_key:
+            existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        raise
+    return submission, True
+
+
+def _field_of(data: Any, ref: str, path: str = "") -> str:
+    """The field id (with group and entry) that holds the file ``ref``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _field_of(value, ref, f"{path}/{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _field_of(value, ref, f"{path}/{index}")
+            if found:
+                return found
+    elif data == ref:
+        return path
+    return ""
+
+
+def receipt_store(*, submission: Submission, pdf: bytes) -> None:
+    """Keep the receipt (encrypted) so that it is the same document every time it is fetched."""
+    if submission.receipt_token:
+        return
+    token = secrets.token_hex(24)
+    path = upload_dir().parent / "receipts"
+    path.mkdir(parents=True, exist_ok=True)
+    (path / token).write_bytes(encrypt_bytes(pdf))
+    updated = Submission.objects.filter(pk=submission.pk, receipt_token="").update(
+        receipt_token=token
+    )
+    if updated:
+        submission.receipt_token = token
+    else:  # another worker stored it first
+        (path / token).unlink(missing_ok=True)
+        submission.refresh_from_db(fields=["receipt_token"])

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from rathaus.submissions import views
+
+app_name = "submissions"
+urlpatterns = [
+    path("absenden/<slug:slug>/", views.form_submit, name="submit"),
+    path("status/", views.lookup, name="lookup"),
+    path("meine/", views.my_submissions, name="mine"),
+    path("meine/<str:reference>/", views.my_status, name="my_status"),
+    path("meine/<str:reference>/eingangsbestaetigung.pdf", views.my_receipt, name="my_receipt"),
+    path("<str:reference>/eingegangen/", views.confirmation, name="confirmation"),
+    path("<str:reference>/status/<str:code>/", views.status, name="status"),
+    path(
+        "<str:reference>/status/<str:code>/eingangsbestaetigung.pdf",
+        views.receipt,
+        name="receipt",
+    ),
+]

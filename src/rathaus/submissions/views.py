@@ -1,0 +1,251 @@
+"""The citizen's side of a submission: "Absenden", the confirmation with the reference number
+and the receipt, the status page (by link with its secret code, or from the account)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as django_forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from rathaus.core.errors import error_response
+from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
+from rathaus.forms.definition import fields_of
+from rathaus.forms.models import Upload
+from rathaus.forms.selectors import definition_of, for_schema, form_published_version
+from rathaus.forms.services import draft_data, draft_finish
+from rathaus.forms.views import session_draft
+from rathaus.submissions.models import Submission
+from rathaus.submissions.receipt import receipt_pdf, status_path
+from rathaus.submissions.selectors import (
+    submission_by_status_link,
+    submission_get_for_user,
+    submission_released_documents,
+    submission_status_code,
+    submission_timeline,
+    submissions_for_user,
+)
+from rathaus.submissions.services import StoredFile, SubmissionRefused, submission_create
+
+SUBMITTED_KEY = "rathaus_submitted"  # session: reference numbers this browser just submitted
+
+
+class LookupForm(django_forms.Form):
+    reference = django_forms.CharField(
+        label=gettext_lazy("Aktenzeichen"),
+        max_length=40,
+        help_text=gettext_lazy("Steht oben auf Ihrer Eingangsbestätigung, z. B. L-2026-7K3M-9QX4."),
+        error_messages={"required": gettext_lazy("Bitte geben Sie das Aktenzeichen ein.")},
+        widget=django_forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    code = django_forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=40,
+        help_text=gettext_lazy("Steht auf Ihrer Eingangsbestätigung unter „Stand Ihres Antrags“."),
+        error_messages={"required": gettext_lazy("Bitte geben Sie den Code ein.")},
+        widget=django_forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def _email_of(version_definition: Any, data: dict[str, Any], request: HttpRequest) -> str:
+    """Where the confirmation goes: the form's first e-mail answer, else the account's."""
+    for spec in fields_of(version_definition):
+        if spec.type == "email" and isinstance(data.get(spec.id), str) and data[spec.id]:
+            return str(data[spec.id])
+    return str(getattr(request.user, "email", "") or "")
+
+
+@require_POST
+def form_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Absenden" on the summary page. The draft's token is the idempotency key: a double
+    click, a reload or a retry gives the one submission that was made."""
+    version = form_published_version(slug=slug)
+    token, draft = session_draft(request, version)
+    key = f"web:{token}" if token else None
+    if key and (done := Submission.objects.filter(idempotency_key=key).first()):
+        return _confirmed(request, done)
+    if draft is None:
+        return redirect("forms:start", slug=slug)
+    if ratelimit_exceeded(
+        scope="submit", key=client_address(request), rate=settings.RATELIMIT_SUBMIT
+    ):
+        return error_response(request, 429)
+    data = for_schema(draft_data(draft))
+    uploads = {
+        u.token: StoredFile(u.token, u.filename, u.content_type, u.size, u.sha256)
+        for u in Upload.objects.filter(draft=draft)
+    }
+    definition = definition_of(version)
+    try:
+        with transaction.atomic():
+            submission, _created = submission_create(
+                version=version,
+                data=data,
+                files=uploads,
+                user=request.user if request.user.is_authenticated else None,
+                email=_email_of(definition, data, request),
+                language=get_language() or "de",
+                idempotency_key=key,
+            )
+            draft_finish(draft=draft, kept_tokens={a.token for a in submission.attachments.all()})
+    except SubmissionRefused:
+        messages.error(request, _("Es fehlen noch Angaben. Bitte prüfen Sie die Übersicht."))
+        return redirect("forms:summary", slug=slug)
+    return _confirmed(request, submission)
+
+
+def _confirmed(request: HttpRequest, submission: Submission) -> HttpResponse:
+    submitted = list(request.session.get(SUBMITTED_KEY, []))[-9:]
+    if submission.reference not in submitted:
+        request.session[SUBMITTED_KEY] = [*submitted, submission.reference]
+    return redirect("submissions:confirmation", reference=submission.reference)
+
+
+@require_safe
+def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
+    """Shown to the browser that submitted (the session knows the reference)."""
+    if reference not in request.session.get(SUBMITTED_KEY, []):
+        return redirect("submissions:lookup")
+    submission = Submission.objects.select_related("version__form", "service").get(
+        reference=reference
+    )
+    return render(
+        request,
+        "submissions/confirmation.html",
+        {
+            "submission": submission,
+            "status_url": request.build_absolute_uri(status_path(submission)),
+            "code": submission_status_code(submission),
+            "receipt_url": reverse(
+                "submissions:receipt",
+                kwargs={"reference": reference, "code": submission_status_code(submission)},
+            ),
+        },
+    )
+
+
+NOT_FOUND = gettext_lazy(
+    "Wir finden keinen Antrag mit diesem Aktenzeichen und diesem Code. Bitte prüfen Sie beide."
+)
+
+
+def _by_link(
+    request: HttpRequest, reference: str, code: str, *, page: bool = True
+) -> Submission | HttpResponse | None:
+    """The status-link gate, throttled on failures. Every kind of wrong (no such number, wrong
+    code, malformed) gets the same answer: a page, or None when ``page`` is False."""
+    client = client_address(request)
+    rate = settings.RATELIMIT_STATUS_FAILURES
+    if ratelimit_blocked(scope="status-failures", key=client, rate=rate):
+        return error_response(request, 429)
+    submission = submission_by_status_link(reference=reference, code=code)
+    if submission is None:
+        ratelimit_exceeded(scope="status-failures", key=client, rate=rate)
+        if not page:
+            return None
+        return render(
+            request,
+            "submissions/lookup.html",
+            {"form": LookupForm(), "not_found": NOT_FOUND},
+            status=404,
+        )
+    return submission
+
+
+@require_safe
+def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    found = _by_link(request, reference, code)
+    if not isinstance(found, Submission):
+        return found or error_response(request, 404)
+    return _status_page(
+        request,
+        found,
+        receipt_url=reverse(
+            "submissions:receipt", kwargs={"reference": found.reference, "code": code}
+        ),
+    )
+
+
+@require_safe
+def receipt(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    found = _by_link(request, reference, code)
+    if not isinstance(found, Submission):
+        return found or error_response(request, 404)
+    return _pdf(found)
+
+
+def _pdf(submission: Submission) -> HttpResponse:
+    response = HttpResponse(receipt_pdf(submission), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="eingangsbestaetigung-{submission.reference}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Reference number and code from the receipt, typed in (no link at hand)."""
+    form = LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        found = _by_link(
+            request, form.cleaned_data["reference"], form.cleaned_data["code"], page=False
+        )
+        if isinstance(found, Submission):
+            return redirect(status_path(found))
+        if found is not None:
+            return found  # throttled
+        form.add_error(None, NOT_FOUND)
+    return render(
+        request, "submissions/lookup.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+@login_required
+@require_safe
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "submissions/mine.html",
+        {"submissions": submissions_for_user(user=request.user)[:100]},
+    )
+
+
+@login_required
+@require_safe
+def my_status(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = submission_get_for_user(user=request.user, reference=reference)
+    return _status_page(
+        request, submission, receipt_url=reverse("submissions:my_receipt", args=[reference])
+    )
+
+
+@login_required
+@require_safe
+def my_receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    return _pdf(submission_get_for_user(user=request.user, reference=reference))
+
+
+def _status_page(request: HttpRequest, submission: Submission, *, receipt_url: str) -> HttpResponse:
+    response = render(
+        request,
+        "submissions/status.html",
+        {
+            "submission": submission,
+            "timeline": submission_timeline(submission),
+            "documents": submission_released_documents(submission),
+            "receipt_url": receipt_url,
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the code is in the address
+    return response
