@@ -11,6 +11,8 @@ from rathaus.accounts.api import router as accounts_router
 from rathaus.catalog.api import router as catalog_router
 from rathaus.core import api_errors
 from rathaus.forms.api import router as forms_router
+from rathaus.submissions import api as submissions_api
+from rathaus.submissions.api import router as submissions_router
 
 
 class RathausAPI(NinjaAPI):
@@ -21,6 +23,7 @@ class RathausAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(api_errors.ERROR_SCHEMAS)
+        components.update(submissions_api.DATA_SCHEMAS)
         default = {
             "description": "Error (message in German and English)",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -46,3 +49,4 @@ api_errors.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", forms_router)
+api.add_router("/", submissions_router)

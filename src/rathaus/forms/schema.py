@@ -68,8 +68,8 @@ def field_schema(field: FieldSpec, definition: FormDefinition) -> dict[str, Any]
     else:  # pragma: no cover - FieldType is a closed list
         raise ValueError(field.type)
     if schema.get("type") == "string" and "enum" not in schema:
-        if field.min_length is not None:
-            schema["minLength"] = field.min_length
+        # never empty: the web form leaves out what was not filled in, and so must others
+        schema["minLength"] = max(field.min_length or 0, 1)
         if field.max_length is not None:
             schema["maxLength"] = field.max_length
     if schema.get("type") == "integer":

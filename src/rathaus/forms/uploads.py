@@ -10,12 +10,14 @@ import io
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image
 
 from rathaus.core.crypto import decrypt_bytes, encrypt_bytes
@@ -30,7 +32,18 @@ SIGNATURES = {
 
 
 class UploadRejected(Exception):
-    """The file is refused; the message says why, in the person's language."""
+    """The file is refused; ``str()`` says why in the active language (so the API can give
+    the reason in German and English): a lazy message and its parameters, some of which are
+    themselves worded per language (callables)."""
+
+    def __init__(self, message: Promise, **params: Callable[[], str] | str) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        values = {k: v() if callable(v) else v for k, v in self.params.items()}
+        return str(self.message) % values if values else str(self.message)
 
 
 def upload_dir() -> Path:
@@ -104,31 +117,34 @@ def check_and_store(
     max_bytes = min(max_bytes or MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES)
     size = file.size or 0
     if size == 0:
-        raise UploadRejected(_("Die Datei ist leer."))
+        raise UploadRejected(_lazy("Die Datei ist leer."))
     if size > max_bytes:
         raise UploadRejected(
-            _("Die Datei ist zu groß (höchstens %(size)s).") % {"size": size_text(max_bytes)}
+            _lazy("Die Datei ist zu groß (höchstens %(size)s)."), size=size_text(max_bytes)
         )
     head = file.read(16)
     file.seek(0)
     content_type = detect_type(head)
     if content_type is None or content_type not in accepted_types(media_types):
         raise UploadRejected(
-            _("Bitte laden Sie eine Datei dieser Art hoch: %(types)s.")
-            % {"types": types_text(media_types)}
+            _lazy("Bitte laden Sie eine Datei dieser Art hoch: %(types)s."),
+            types=lambda: types_text(media_types),
         )
     data = file.read()
     file.seek(0)
     if content_type.startswith("image/") and not _real_image(data):
-        raise UploadRejected(_("Die Bilddatei ist beschädigt oder kein echtes Bild."))
+        raise UploadRejected(_lazy("Die Bilddatei ist beschädigt oder kein echtes Bild."))
     try:
         found = get_scanner().scan(data)
     except ScanError:
         raise UploadRejected(
-            _("Die Datei konnte gerade nicht geprüft werden. Bitte versuchen Sie es später erneut.")
+            _lazy(
+                "Die Datei konnte gerade nicht geprüft werden. Bitte versuchen Sie es später "
+                "erneut."
+            )
         ) from None
     if found:
-        raise UploadRejected(_("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
+        raise UploadRejected(_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
     token = secrets.token_hex(24)
     digest = hashlib.sha256(data)
     with (upload_dir() / token).open("xb") as target:

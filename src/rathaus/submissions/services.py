@@ -18,6 +18,7 @@ from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_bytes, encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms.constants import VersionStatus
+from rathaus.forms.definition import FormDefinition, fields_of
 from rathaus.forms.models import FormVersion
 from rathaus.forms.schema import validation_errors
 from rathaus.forms.uploads import upload_dir
@@ -43,6 +44,15 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+
+
+def email_of(definition: FormDefinition, data: dict[str, Any]) -> str:
+    """Where the confirmation goes: the form's first e-mail answer (top level)."""
+    for spec in fields_of(definition):
+        value = data.get(spec.id)
+        if spec.type == "email" and isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _upload_refs(value: Any) -> list[str]:

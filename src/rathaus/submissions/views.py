@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
-from rathaus.forms.definition import fields_of
 from rathaus.forms.models import Upload
 from rathaus.forms.selectors import definition_of, for_schema, form_published_version
 from rathaus.forms.services import draft_data, draft_finish
@@ -34,7 +33,12 @@ from rathaus.submissions.selectors import (
     submission_timeline,
     submissions_for_user,
 )
-from rathaus.submissions.services import StoredFile, SubmissionRefused, submission_create
+from rathaus.submissions.services import (
+    StoredFile,
+    SubmissionRefused,
+    email_of,
+    submission_create,
+)
 
 SUBMITTED_KEY = "rathaus_submitted"  # session: reference numbers this browser just submitted
 
@@ -56,12 +60,9 @@ class LookupForm(django_forms.Form):
     )
 
 
-def _email_of(version_definition: Any, data: dict[str, Any], request: HttpRequest) -> str:
+def _email_of(definition: Any, data: dict[str, Any], request: HttpRequest) -> str:
     """Where the confirmation goes: the form's first e-mail answer, else the account's."""
-    for spec in fields_of(version_definition):
-        if spec.type == "email" and isinstance(data.get(spec.id), str) and data[spec.id]:
-            return str(data[spec.id])
-    return str(getattr(request.user, "email", "") or "")
+    return email_of(definition, data) or str(getattr(request.user, "email", "") or "")
 
 
 @require_POST
