@@ -58,6 +58,7 @@ checks: setup | $(VAR)
 	$(RATHAUS) check --fail-level WARNING
 	$(RATHAUS) makemigrations --check --dry-run
 	$(RATHAUS) openapi --check
+	scripts/check-messages.sh
 
 # pytest (unit, integration and schemathesis against /api/v1/openapi.json); the browser tier
 # (marker e2e) runs separately so that a missing Chromium is reported on its own.
@@ -93,7 +94,7 @@ bench: setup | $(VAR)
 
 # ---- maintenance -----------------------------------------------------------
 messages: setup
-	cd src/rathaus && ../../$(RATHAUS) makemessages -l de -l en --no-obsolete && ../../$(RATHAUS) compilemessages
+	cd src/rathaus && ../../$(RATHAUS) makemessages -l en --no-obsolete --ignore "tests/*" && ../../$(RATHAUS) compilemessages
 
 openapi: setup
 	$(RATHAUS) openapi --write

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from rathaus.core.crypto import decrypt_bytes, encrypt_bytes
@@ -117,34 +117,34 @@ def check_and_store(
     max_bytes = min(max_bytes or MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES)
     size = file.size or 0
     if size == 0:
-        raise UploadRejected(_lazy("Die Datei ist leer."))
+        raise UploadRejected(gettext_lazy("Die Datei ist leer."))
     if size > max_bytes:
         raise UploadRejected(
-            _lazy("Die Datei ist zu groß (höchstens %(size)s)."), size=size_text(max_bytes)
+            gettext_lazy("Die Datei ist zu groß (höchstens %(size)s)."), size=size_text(max_bytes)
         )
     head = file.read(16)
     file.seek(0)
     content_type = detect_type(head)
     if content_type is None or content_type not in accepted_types(media_types):
         raise UploadRejected(
-            _lazy("Bitte laden Sie eine Datei dieser Art hoch: %(types)s."),
+            gettext_lazy("Bitte laden Sie eine Datei dieser Art hoch: %(types)s."),
             types=lambda: types_text(media_types),
         )
     data = file.read()
     file.seek(0)
     if content_type.startswith("image/") and not _real_image(data):
-        raise UploadRejected(_lazy("Die Bilddatei ist beschädigt oder kein echtes Bild."))
+        raise UploadRejected(gettext_lazy("Die Bilddatei ist beschädigt oder kein echtes Bild."))
     try:
         found = get_scanner().scan(data)
     except ScanError:
         raise UploadRejected(
-            _lazy(
+            gettext_lazy(
                 "Die Datei konnte gerade nicht geprüft werden. Bitte versuchen Sie es später "
                 "erneut."
             )
         ) from None
     if found:
-        raise UploadRejected(_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
+        raise UploadRejected(gettext_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
     token = secrets.token_hex(24)
     digest = hashlib.sha256(data)
     with (upload_dir() / token).open("xb") as target:
