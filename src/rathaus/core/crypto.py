@@ -62,3 +62,14 @@ def rotate_token(token: str | bytes) -> bytes:
         return _current().rotate(raw)
     except InvalidToken:
         raise DecryptionError("cannot decrypt with the configured RATHAUS_DATA_KEYS") from None
+
+
+def is_current(token: str | bytes) -> bool:
+    """True when ``token`` is encrypted under the newest key (the first of RATHAUS_DATA_KEYS)."""
+    raw = token.encode() if isinstance(token, str) else token
+    newest = _fernet((settings.DATA_KEYS[0],))
+    try:
+        newest.decrypt(raw)
+    except InvalidToken:
+        return False
+    return True

@@ -144,7 +144,9 @@ def check_and_store(
             )
         ) from None
     if found:
-        raise UploadRejected(gettext_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen."))
+        raise UploadRejected(
+            gettext_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen.")
+        )
     token = secrets.token_hex(24)
     digest = hashlib.sha256(data)
     with (upload_dir() / token).open("xb") as target:

@@ -7,4 +7,12 @@ class SubmissionsConfig(AppConfig):
     verbose_name = "Anträge"
 
     def ready(self) -> None:
+        from rathaus.core import rotation
         from rathaus.submissions import handlers  # noqa: F401 - registers outbox handlers
+        from rathaus.submissions.services import receipt_dir
+
+        rotation.register_fields(
+            "submissions.Submission", "data_encrypted", "email_encrypted", "status_code_encrypted"
+        )
+        rotation.register_fields("submissions.StatusEvent", "message_encrypted")
+        rotation.register_folder("receipts", receipt_dir)

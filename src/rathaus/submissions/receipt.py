@@ -18,10 +18,9 @@ from rathaus.core.crypto import decrypt_bytes
 from rathaus.core.pdf import render_pdf
 from rathaus.forms import rendering
 from rathaus.forms.selectors import definition_of
-from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.models import Submission
 from rathaus.submissions.selectors import submission_data, submission_status_code
-from rathaus.submissions.services import receipt_store
+from rathaus.submissions.services import receipt_dir, receipt_store
 
 TEMPLATE = Path(__file__).resolve().parent / "pdf" / "receipt.typ"
 LONG_TEXT = 1200  # characters: a longer answer may run over a page break
@@ -117,14 +116,14 @@ def receipt_data(submission: Submission) -> dict[str, Any]:
 def receipt_pdf(submission: Submission) -> bytes:
     """The receipt: the kept one, or made now and kept."""
     if submission.receipt_token:
-        path = upload_dir().parent / "receipts" / submission.receipt_token
+        path = receipt_dir() / submission.receipt_token
         if path.exists():
             return decrypt_bytes(path.read_bytes())
     with translation.override(submission.language or "de"):
         pdf = render_pdf(TEMPLATE, data=receipt_data(submission), created=submission.submitted_at)
     receipt_store(submission=submission, pdf=pdf)
     if submission.receipt_token:  # another process may have stored its copy first: use that
-        path = upload_dir().parent / "receipts" / submission.receipt_token
+        path = receipt_dir() / submission.receipt_token
         if path.exists():
             return decrypt_bytes(path.read_bytes())
     return pdf

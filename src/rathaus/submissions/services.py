@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -199,13 +200,18 @@ def _field_of(data: Any, ref: str, path: str = "") -> str:
     return ""
 
 
+def receipt_dir() -> Path:
+    path = upload_dir().parent / "receipts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def receipt_store(*, submission: Submission, pdf: bytes) -> None:
     """Keep the receipt (encrypted) so that it is the same document every time it is fetched."""
     if submission.receipt_token:
         return
     token = secrets.token_hex(24)
-    path = upload_dir().parent / "receipts"
-    path.mkdir(parents=True, exist_ok=True)
+    path = receipt_dir()
     (path / token).write_bytes(encrypt_bytes(pdf))
     updated = Submission.objects.filter(pk=submission.pk, receipt_token="").update(
         receipt_token=token
