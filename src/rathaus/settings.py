@@ -278,6 +278,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Form drafts (what a person typed so far) are kept this many days after the last change.
 FORM_DRAFT_DAYS = envint("RATHAUS_FORM_DRAFT_DAYS", 30)
+# Submissions are kept this many days after their last step, unless their service says otherwise.
+SUBMISSION_RETENTION_DAYS = envint("RATHAUS_SUBMISSION_RETENTION_DAYS", 3 * 365)
 # Uploads: "none" (no scan) or "clamd://host:3310" (ClamAV; forms.contrib.virusscan).
 VIRUS_SCANNER = env("RATHAUS_VIRUS_SCANNER", "none")
 OUTBOX_LEASE_SECONDS = envint("RATHAUS_OUTBOX_LEASE_SECONDS", 300)

@@ -205,6 +205,23 @@ class Service(TimeStampedModel):
         _("Amtliches Formular (PDF)"), upload_to="catalog/forms/", blank=True
     )
     last_checked = models.DateField(_("zuletzt geprüft"), null=True, blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("Aufbewahrungsfrist (Tage)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "So lange bleiben Anträge nach dem letzten Bearbeitungsschritt gespeichert. Leer: "
+            "die Voreinstellung der Installation."
+        ),
+    )
+    retention_anonymise = models.BooleanField(
+        _("nach Ablauf anonymisieren statt löschen"),
+        default=False,
+        help_text=_(
+            "Die Angaben, Anlagen und die Eingangsbestätigung werden gelöscht; Aktenzeichen, "
+            "Daten und Stand bleiben für die Statistik."
+        ),
+    )
 
     class Meta:
         verbose_name = _("Leistung")

@@ -1,6 +1,9 @@
-"""Outbox handlers of submissions: the receipt made and kept, the confirmation e-mail."""
+"""Outbox handlers and jobs of submissions: the receipt made and kept, the confirmation
+e-mail, and retention (daily)."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,10 +11,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from rathaus.core.models import OutboxMessage
-from rathaus.core.outbox import outbox_handler
+from rathaus.core.outbox import outbox_handler, periodic
 from rathaus.submissions.models import Submission
 from rathaus.submissions.receipt import receipt_pdf, status_path
 from rathaus.submissions.selectors import submission_email
+from rathaus.submissions.services import submissions_apply_retention
+
+logger = logging.getLogger(__name__)
 
 
 def _submission(message: OutboxMessage) -> Submission | None:
@@ -47,3 +53,10 @@ def send_confirmation(message: OutboxMessage) -> None:
         subject = render_to_string("submissions/email/confirmation_subject.txt", context).strip()
         body = render_to_string("submissions/email/confirmation.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+
+
+@periodic(seconds=24 * 3600)
+def apply_retention() -> None:
+    counts = submissions_apply_retention()
+    if any(counts.values()):
+        logger.info("retention applied to submissions", extra=counts)

@@ -75,6 +75,7 @@ class Submission(TimeStampedModel):
     status_code_encrypted = models.TextField()  # the secret in the status link, for the receipt
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     receipt_token = models.CharField(max_length=64, blank=True)  # the stored receipt PDF
+    anonymised_at = models.DateTimeField(null=True, blank=True)  # retention kept only the frame
 
     class Meta:
         verbose_name = _("Antrag")

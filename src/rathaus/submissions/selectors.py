@@ -21,6 +21,9 @@ def submission_data(submission: Submission) -> dict[str, Any]:
 
 
 def submission_status_code(submission: Submission) -> str:
+    """The secret of the status link; empty once retention anonymised the submission."""
+    if not submission.status_code_encrypted:
+        return ""
     return str(decrypt_json(submission.status_code_encrypted))
 
 
@@ -42,7 +45,7 @@ def submission_by_status_link(*, reference: str, code: str) -> Submission | None
     if submission is None:
         return None
     expected = submission_status_code(submission)
-    if not hmac.compare_digest(expected.encode(), code.strip().encode()):
+    if not expected or not hmac.compare_digest(expected.encode(), code.strip().encode()):
         return None
     return submission
 

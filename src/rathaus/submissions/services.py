@@ -6,12 +6,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from rathaus.accounts.models import User
@@ -221,3 +222,82 @@ def receipt_store(*, submission: Submission, pdf: bytes) -> None:
     else:  # another worker stored it first
         (path / token).unlink(missing_ok=True)
         submission.refresh_from_db(fields=["receipt_token"])
+
+
+def _files_of(submission: Submission) -> list[Path]:
+    files = [upload_dir() / a.token for a in submission.attachments.all()]
+    files += [upload_dir() / d.token for d in submission.documents.all()]
+    if submission.receipt_token:
+        files.append(receipt_dir() / submission.receipt_token)
+    return files
+
+
+def submission_expire(*, submission: Submission, now: datetime) -> str:
+    """Past its retention period: delete the submission with its files, or, where its service
+    says so, keep only the frame (reference, form, service, office, dates, status) for the
+    statistics. Written to the audit log. Returns "deleted" or "anonymised"."""
+    anonymise = bool(submission.service and submission.service.retention_anonymise)
+    files = _files_of(submission)
+    with transaction.atomic():
+        if anonymise:
+            submission.attachments.all().delete()
+            submission.documents.all().delete()
+            submission.events.update(message_encrypted="")
+            Submission.objects.filter(pk=submission.pk).update(
+                data_encrypted=encrypt_json({}),
+                email_encrypted="",
+                status_code_encrypted="",
+                receipt_token="",
+                user=None,
+                idempotency_key=None,
+                anonymised_at=now,
+            )
+        else:
+            Submission.objects.filter(pk=submission.pk).delete()
+        outcome = "anonymised" if anonymise else "deleted"
+        audit_entry_create(
+            actor=None,
+            action=f"submission.retention.{outcome}",
+            object_type="submissions.submission",
+            object_id=submission.pk,
+            before={"reference": submission.reference},
+            after={"service": submission.service.leika_key if submission.service else ""},
+        )
+
+        def remove_files() -> None:
+            for path in files:
+                path.unlink(missing_ok=True)
+
+        transaction.on_commit(remove_files)
+    return outcome
+
+
+def submissions_apply_retention(
+    *, now: datetime | None = None, limit: int = 1000
+) -> dict[str, int]:
+    """Expire every submission whose last step (its latest status) lies further back than its
+    service's retention period (RATHAUS_SUBMISSION_RETENTION_DAYS where the service sets none)."""
+    now = now or timezone.now()
+    counts = {"deleted": 0, "anonymised": 0}
+    periods = set(
+        Service.objects.filter(submissions__isnull=False)
+        .values_list("retention_days", flat=True)
+        .distinct()
+    ) | {None}
+    for days in periods:
+        cutoff = now - timedelta(
+            days=days if days is not None else settings.SUBMISSION_RETENTION_DAYS
+        )
+        due = (
+            Submission.objects.filter(anonymised_at__isnull=True)
+            .annotate(last_step=Max("events__at"))
+            .filter(last_step__lt=cutoff)
+            .select_related("service")
+        )
+        if days is None:
+            due = due.filter(Q(service__isnull=True) | Q(service__retention_days__isnull=True))
+        else:
+            due = due.filter(service__retention_days=days)
+        for submission in due.order_by("pk")[:limit]:
+            counts[submission_expire(submission=submission, now=now)] += 1
+    return counts

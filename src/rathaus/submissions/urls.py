@@ -7,6 +7,7 @@ urlpatterns = [
     path("absenden/<slug:slug>/", views.form_submit, name="submit"),
     path("status/", views.lookup, name="lookup"),
     path("meine/", views.my_submissions, name="mine"),
+    path("meine/daten.zip", views.my_data, name="my_data"),
     path("meine/<str:reference>/", views.my_status, name="my_status"),
     path("meine/<str:reference>/eingangsbestaetigung.pdf", views.my_receipt, name="my_receipt"),
     path("<str:reference>/eingegangen/", views.confirmation, name="confirmation"),

@@ -3,6 +3,9 @@ and the receipt, the status page (by link with its secret code, or from the acco
 
 from __future__ import annotations
 
+import json
+import tempfile
+import zipfile
 from typing import Any
 
 from django import forms as django_forms
@@ -10,7 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -22,11 +26,13 @@ from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_
 from rathaus.forms.models import Upload
 from rathaus.forms.selectors import definition_of, for_schema, form_published_version
 from rathaus.forms.services import draft_data, draft_finish
+from rathaus.forms.uploads import read_upload
 from rathaus.forms.views import session_draft
 from rathaus.submissions.models import Submission
 from rathaus.submissions.receipt import receipt_pdf, status_path
 from rathaus.submissions.selectors import (
     submission_by_status_link,
+    submission_data,
     submission_get_for_user,
     submission_released_documents,
     submission_status_code,
@@ -219,6 +225,52 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
         "submissions/mine.html",
         {"submissions": submissions_for_user(user=request.user)[:100]},
     )
+
+
+@login_required
+@require_safe
+def my_data(request: HttpRequest) -> HttpResponseBase:
+    """A copy of everything the person submitted: one ZIP with the answers as JSON, each
+    receipt and each attachment (GDPR Art. 15 and 20)."""
+    if ratelimit_exceeded(scope="my-data", key=str(request.user.pk), rate="10/h"):
+        return error_response(request, 429)
+    buffer = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        entries = []
+        for submission in submissions_for_user(user=request.user).prefetch_related(
+            "attachments", "events"
+        ):
+            folder = submission.reference
+            entries.append(
+                {
+                    "reference": submission.reference,
+                    "form": submission.version.form.title,
+                    "service": submission.service.name if submission.service else "",
+                    "submitted_at": submission.submitted_at.isoformat(),
+                    "status": submission.status,
+                    "timeline": [
+                        {**event, "at": event["at"].isoformat()}
+                        for event in submission_timeline(submission)
+                    ],
+                    "data": submission_data(submission),
+                    "attachments": [
+                        f"{folder}/{index}-{a.filename}"
+                        for index, a in enumerate(submission.attachments.all(), start=1)
+                    ],
+                }
+            )
+            archive.writestr(f"{folder}/eingangsbestaetigung.pdf", receipt_pdf(submission))
+            for index, attachment in enumerate(submission.attachments.all(), start=1):
+                archive.writestr(
+                    f"{folder}/{index}-{attachment.filename}", read_upload(attachment.token)
+                )
+        archive.writestr("antraege.json", json.dumps(entries, ensure_ascii=False, indent=2))
+    buffer.seek(0)
+    response = FileResponse(
+        buffer, content_type="application/zip", as_attachment=True, filename="meine-antraege.zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
