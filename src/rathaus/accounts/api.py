@@ -49,7 +49,9 @@ class AreaOut(Schema):
 @paginate(Pagination)
 def list_offices(
     request: HttpRequest,
-    q: str | None = Query(None, max_length=100, description="Text in the name"),  # type: ignore[type-arg]
+    q: str | None = Query(  # type: ignore[type-arg]
+        None, max_length=100, pattern=r"^[^\x00]*$", description="Text in the name"
+    ),
     kind: OfficeKind | None = None,
 ) -> QuerySet[Office]:
     """The city's organisational units (public contact data, no staff names)."""

@@ -54,7 +54,10 @@ class ServicePage(Schema):
 
 class ServiceQuery(Schema):
     q: str = Field(
-        "", max_length=10_000, description="What people type; German everyday words work"
+        "",
+        max_length=10_000,
+        pattern=r"^[^\x00]*$",  # a NUL is refused before any view (core.middleware)
+        description="What people type; German everyday words work",
     )
     lebenslage: str = Field(
         "", max_length=200, pattern=r"^[-a-z0-9_]*$", description="slug of a Lebenslage"

@@ -1,33 +1,44 @@
 """The submission API: ``POST /api/v1/forms/{slug}/submissions`` for other front-ends (a city
 app, a kiosk). The same checks as the web form, the same one service call."""
 
-from __future__ import annotations
-
 import json
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
+from ninja.security import HttpBearer
 
 from rathaus.core.errors import api_error_body
+from rathaus.core.pagination import Pagination
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.definition import FieldSpec, fields_of
 from rathaus.forms.selectors import definition_of, form_published_version
 from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
-from rathaus.submissions.models import Submission
+from rathaus.submissions.handover import export_submission
+from rathaus.submissions.models import ApiToken, Submission
 from rathaus.submissions.receipt import status_path
-from rathaus.submissions.selectors import submission_status_code
+from rathaus.submissions.selectors import (
+    api_token_by_secret,
+    submission_for_office,
+    submission_status_code,
+    submissions_for_office,
+)
 from rathaus.submissions.services import (
     StoredFile,
     SubmissionRefused,
     email_of,
+    submission_acknowledge,
     submission_create,
+    submission_mark_fetched,
 )
 
 router = Router(tags=["submissions"])
@@ -225,3 +236,139 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             for token in stored:  # nothing of a refused request is kept
                 (upload_dir() / token).unlink(missing_ok=True)
     return _created(request, submission, replayed=not created)
+
+
+# -- the pull API for an office's own software --------------------------------------------
+
+
+class OfficeToken(HttpBearer):
+    """``Authorization: Bearer rh_...``: a token of one office (``rathaus create-api-token``)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = api_token_by_secret(token)
+        if found is not None:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        return found
+
+
+def _token(request: HttpRequest, scope: str) -> ApiToken:
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    if scope not in token.scopes:
+        raise PermissionDenied
+    return token
+
+
+class SubmissionBrief(Schema):
+    reference: str
+    submitted_at: str
+    form: str
+    service: str  # LeiKa key
+    status: str
+    fetched: bool
+    acknowledged: bool
+
+
+class AttachmentOut(Schema):
+    attachmentId: str  # noqa: N815 - FIT-Connect's name
+    filename: str
+    mimeType: str  # noqa: N815
+    purpose: str
+    url: str
+
+
+class SubmissionOut(Schema):
+    reference: str
+    metadata: dict[str, Any]  # FIT-Connect metadata 1.0.0
+    data: dict[str, Any]  # keyed by FIM field ids
+    attachments: list[AttachmentOut]
+
+
+def _brief(submission: Submission) -> dict[str, Any]:
+    return {
+        "reference": submission.reference,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "form": submission.version.form.slug,
+        "service": submission.service.leika_key if submission.service else "",
+        "status": submission.status,
+        "fetched": submission.fetched_at is not None,
+        "acknowledged": submission.acknowledged_at is not None,
+    }
+
+
+@router.get("/submissions", response=list[SubmissionBrief], auth=OfficeToken(), tags=["hand-over"])
+@paginate(Pagination)
+def list_office_submissions(
+    request: HttpRequest, status: Literal["new", "all"] = "new"
+) -> list[dict[str, Any]]:
+    """The office's submissions, oldest first; `status=new`: not acknowledged yet."""
+    token = _token(request, "submissions:read")
+    found = submissions_for_office(office_id=token.office_id, only_new=status == "new")
+    return [_brief(s) for s in found[:1000]]
+
+
+@router.get(
+    "/submissions/{reference}", response=SubmissionOut, auth=OfficeToken(), tags=["hand-over"]
+)
+def get_office_submission(request: HttpRequest, reference: str) -> dict[str, Any]:
+    """One submission, shaped like a FIT-Connect submission: metadata with the SHA-512 of the
+    data and of each attachment, the data keyed by FIM field ids, the attachments to fetch."""
+    token = _token(request, "submissions:read")
+    submission = submission_for_office(office_id=token.office_id, reference=reference)
+    export = export_submission(submission)
+    submission_mark_fetched(submission=submission, token=token)
+    base = request.build_absolute_uri(f"/api/v1/submissions/{submission.reference}/attachments/")
+    return {
+        "reference": submission.reference,
+        "metadata": export.metadata,
+        "data": json.loads(export.data),
+        "attachments": [
+            {
+                "attachmentId": f.attachment_id,
+                "filename": f.filename,
+                "mimeType": f.mime_type,
+                "purpose": f.purpose,
+                "url": base + f.attachment_id,
+            }
+            for f in export.files
+        ],
+    }
+
+
+@router.get(
+    "/submissions/{reference}/attachments/{attachment_id}",
+    auth=OfficeToken(),
+    tags=["hand-over"],
+    response={200: None},
+    openapi_extra={"responses": {"200": {"description": "the file", "content": {"*/*": {}}}}},
+)
+def get_office_attachment(request: HttpRequest, reference: str, attachment_id: str) -> HttpResponse:
+    token = _token(request, "submissions:read")
+    submission = submission_for_office(office_id=token.office_id, reference=reference)
+    for file in export_submission(submission).files:
+        if file.attachment_id == attachment_id:
+            response = HttpResponse(file.content, content_type=file.mime_type)
+            response["Content-Disposition"] = f'attachment; filename="{file.attachment_id}"'
+            return response
+    raise Http404
+
+
+class Acknowledged(Schema):
+    reference: str
+    acknowledged_at: str
+
+
+@router.post(
+    "/submissions/{reference}/acknowledge",
+    response=Acknowledged,
+    auth=OfficeToken(),
+    tags=["hand-over"],
+)
+def acknowledge_office_submission(request: HttpRequest, reference: str) -> dict[str, Any]:
+    """The office's system has the submission: it no longer shows under `status=new`.
+    Acknowledging twice is harmless."""
+    token = _token(request, "submissions:acknowledge")
+    submission = submission_for_office(office_id=token.office_id, reference=reference)
+    submission_acknowledge(submission=submission, token=token)
+    submission.refresh_from_db(fields=["acknowledged_at"])
+    assert submission.acknowledged_at is not None  # noqa: S101 - set just now or before
+    return {"reference": reference, "acknowledged_at": submission.acknowledged_at.isoformat()}

@@ -15,4 +15,6 @@ class SubmissionsConfig(AppConfig):
             "submissions.Submission", "data_encrypted", "email_encrypted", "status_code_encrypted"
         )
         rotation.register_fields("submissions.StatusEvent", "message_encrypted")
+        rotation.register_fields("submissions.Destination", "secret_encrypted")
+        rotation.register_json_key("core.OutboxMessage", "payload", "secret")
         rotation.register_folder("receipts", receipt_dir)

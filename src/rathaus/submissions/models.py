@@ -76,6 +76,8 @@ class Submission(TimeStampedModel):
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     receipt_token = models.CharField(max_length=64, blank=True)  # the stored receipt PDF
     anonymised_at = models.DateTimeField(null=True, blank=True)  # retention kept only the frame
+    fetched_at = models.DateTimeField(null=True, blank=True)  # first fetched by the pull API
+    acknowledged_at = models.DateTimeField(null=True, blank=True)  # the office's system has it
 
     class Meta:
         verbose_name = _("Antrag")
@@ -144,3 +146,49 @@ class ReleasedDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Destination(models.Model):
+    """Where an office wants its submissions announced or delivered: a webhook (signed with
+    HMAC-SHA256) or, through the FIT-Connect plugin, a FIT-Connect destination."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        FITCONNECT = "fitconnect", _("FIT-Connect")
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="destinations")
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices)
+    url = models.URLField(_("Adresse"), max_length=500)
+    # webhook: the shared HMAC secret; FIT-Connect: the destination's public JWK (encryption)
+    secret_encrypted = models.TextField(blank=True)
+    public_key = models.JSONField(null=True, blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Übergabeziel")
+        verbose_name_plural = _("Übergabeziele")
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind} {self.url}"
+
+
+class ApiToken(models.Model):
+    """A token of an office's own software for the pull API. Only its SHA-256 is stored; the
+    token itself is shown once, when it is made (``rathaus create-api-token``)."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("Name"), max_length=100)
+    prefix = models.CharField(max_length=12)  # the first characters, to recognise it
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)  # "submissions:read", "submissions:acknowledge"
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API-Schlüssel")
+        verbose_name_plural = _("API-Schlüssel")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

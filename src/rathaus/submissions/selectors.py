@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.http import Http404
 
 from rathaus.accounts.models import User
 from rathaus.core.crypto import decrypt_json
-from rathaus.submissions.models import Submission
+from rathaus.submissions.models import ApiToken, Submission
 from rathaus.submissions.references import normalise
 
 
@@ -83,3 +84,33 @@ def submission_timeline(submission: Submission) -> list[dict[str, Any]]:
 
 def submission_released_documents(submission: Submission) -> QuerySet[Any]:
     return submission.documents.filter(released_at__isnull=False)
+
+
+def api_token_by_secret(token: str) -> ApiToken | None:
+    """The gate of the pull API: the live token with this secret (compared by its SHA-256)."""
+    if not token.startswith("rh_") or len(token) > 100:
+        return None
+    return (
+        ApiToken.objects.select_related("office")
+        .filter(token_hash=hashlib.sha256(token.encode()).hexdigest(), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def submissions_for_office(*, office_id: int, only_new: bool) -> QuerySet[Submission]:
+    found = Submission.objects.filter(office_id=office_id, anonymised_at__isnull=True)
+    if only_new:
+        found = found.filter(acknowledged_at__isnull=True)
+    return found.select_related("version__form", "service").order_by("submitted_at", "pk")
+
+
+def submission_for_office(*, office_id: int, reference: str) -> Submission:
+    """The gate for one submission in the pull API: 404 unless it is this office's."""
+    found = (
+        submissions_for_office(office_id=office_id, only_new=False)
+        .filter(reference=reference)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

@@ -3,6 +3,7 @@ and API alike): everything it writes commits together or not at all."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from rathaus.accounts.models import User
+from rathaus.accounts.models import Office, User
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_bytes, encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
@@ -25,7 +26,14 @@ from rathaus.forms.models import FormVersion
 from rathaus.forms.schema import validation_errors
 from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.constants import SubmissionStatus
-from rathaus.submissions.models import Attachment, IssuedReference, StatusEvent, Submission
+from rathaus.submissions.models import (
+    ApiToken,
+    Attachment,
+    Destination,
+    IssuedReference,
+    StatusEvent,
+    Submission,
+)
 from rathaus.submissions.references import new_reference
 
 
@@ -167,6 +175,8 @@ def submission_create(
                 payload={"submission_id": submission.pk},
                 idempotency_key=f"receipt:{submission.reference}",
             )
+            if office is not None:
+                _announce(submission, office)
             if email:
                 outbox_message_create(
                     topic="submissions.confirmation",
@@ -182,6 +192,31 @@ def submission_create(
                 return existing, False
         raise
     return submission, True
+
+
+def _announce(submission: Submission, office: Office) -> None:
+    """One signed webhook per active webhook destination of the office: that a submission is
+    there and where to fetch it (no personal data in the announcement)."""
+    for destination in office.destinations.filter(active=True, kind=Destination.Kind.WEBHOOK):
+        outbox_message_create(
+            topic="webhook.post",
+            payload={
+                "url": destination.url,
+                "secret": destination.secret_encrypted,
+                "body": {
+                    "event": "submission.received",
+                    "reference": submission.reference,
+                    "submitted_at": submission.submitted_at.isoformat(),
+                    "form": submission.version.form.slug,
+                    "service": submission.service.leika_key if submission.service else "",
+                    "office": office.pk,
+                    "fetch_url": settings.SITE_URL.rstrip("/")
+                    + f"/api/v1/submissions/{submission.reference}",
+                },
+            },
+            idempotency_key=f"webhook:{destination.pk}:{submission.reference}",
+            max_attempts=12,
+        )
 
 
 def _field_of(data: Any, ref: str, path: str = "") -> str:
@@ -301,3 +336,85 @@ def submissions_apply_retention(
         for submission in due.order_by("pk")[:limit]:
             counts[submission_expire(submission=submission, now=now)] += 1
     return counts
+
+
+SCOPES = ("submissions:read", "submissions:acknowledge")
+
+
+def api_token_create(
+    *, office: Office, name: str, scopes: list[str], actor: User | None
+) -> tuple[ApiToken, str]:
+    """A new pull-API token for ``office``: (the stored record, the token to hand over once)."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be among {', '.join(SCOPES)}")
+    token = "rh_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        record = ApiToken.objects.create(
+            office=office,
+            name=name[:100],
+            prefix=token[:10],
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            scopes=sorted(set(scopes)),
+        )
+        audit_entry_create(
+            actor=actor,
+            action="submissions.api_token.create",
+            object_type="submissions.apitoken",
+            object_id=record.pk,
+            after={"office": office.pk, "name": record.name, "scopes": record.scopes},
+        )
+    return record, token
+
+
+def webhook_destination_create(
+    *, office: Office, url: str, actor: User | None
+) -> tuple[Destination, str]:
+    """A webhook for ``office``: (the record, the HMAC secret to give its receiver once)."""
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        destination = Destination.objects.create(
+            office=office,
+            kind=Destination.Kind.WEBHOOK,
+            url=url,
+            secret_encrypted=encrypt_json(secret),
+        )
+        audit_entry_create(
+            actor=actor,
+            action="submissions.destination.create",
+            object_type="submissions.destination",
+            object_id=destination.pk,
+            after={"office": office.pk, "kind": destination.kind, "url": url},
+        )
+    return destination, secret
+
+
+def submission_mark_fetched(*, submission: Submission, token: ApiToken) -> None:
+    if submission.fetched_at is None:
+        Submission.objects.filter(pk=submission.pk, fetched_at__isnull=True).update(
+            fetched_at=timezone.now()
+        )
+    audit_entry_create(
+        actor=None,
+        action="submission.fetch",
+        object_type="submissions.submission",
+        object_id=submission.pk,
+        after={"token": token.prefix, "office": token.office_id},
+    )
+
+
+def submission_acknowledge(*, submission: Submission, token: ApiToken) -> bool:
+    """The office's system confirms it has the submission; False when it was already."""
+    with transaction.atomic():
+        updated = Submission.objects.filter(pk=submission.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now()
+        )
+        if updated:
+            audit_entry_create(
+                actor=None,
+                action="submission.acknowledge",
+                object_type="submissions.submission",
+                object_id=submission.pk,
+                after={"token": token.prefix, "office": token.office_id},
+            )
+    return bool(updated)
