@@ -8,11 +8,12 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
+from rathaus.core.crypto import decrypt_json
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import outbox_handler, periodic
-from rathaus.submissions.models import Submission
+from rathaus.submissions.models import Delivery, Destination, Submission
 from rathaus.submissions.receipt import receipt_pdf, status_path
 from rathaus.submissions.selectors import submission_email
 from rathaus.submissions.services import submissions_apply_retention
@@ -60,3 +61,37 @@ def apply_retention() -> None:
     counts = submissions_apply_retention()
     if any(counts.values()):
         logger.info("retention applied to submissions", extra=counts)
+
+
+@outbox_handler("submissions.fitconnect")
+def deliver_to_fitconnect(message: OutboxMessage) -> None:
+    """Hand a submission to a FIT-Connect destination (the plugin); continues an announced
+    submission on a retry."""
+    from rathaus.submissions.contrib.fitconnect import FitConnectSender
+    from rathaus.submissions.handover import export_submission
+
+    submission = _submission(message)
+    destination = Destination.objects.filter(pk=message.payload["destination_id"]).first()
+    if submission is None or destination is None or not destination.active:
+        return
+    delivery = Delivery.objects.filter(submission=submission, destination=destination).first()
+    if delivery is not None and delivery.delivered_at is not None:
+        return
+    sender = FitConnectSender(
+        url=destination.url,
+        destination_id=destination.external_id,
+        public_key=destination.public_key or {},
+        access_token=decrypt_json(destination.secret_encrypted)
+        if destination.secret_encrypted
+        else "",
+    )
+    export = export_submission(submission)
+    if delivery is None:
+        service = export.metadata.get("publicServiceType")
+        delivery = Delivery.objects.create(
+            submission=submission,
+            destination=destination,
+            external_id=sender.announce(export, service),
+        )
+    sender.send(delivery.external_id, export)
+    Delivery.objects.filter(pk=delivery.pk).update(delivered_at=timezone.now())

@@ -162,6 +162,7 @@ class Destination(models.Model):
     # webhook: the shared HMAC secret; FIT-Connect: the destination's public JWK (encryption)
     secret_encrypted = models.TextField(blank=True)
     public_key = models.JSONField(null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)  # FIT-Connect destinationId
     active = models.BooleanField(_("aktiv"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -192,3 +193,25 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Delivery(models.Model):
+    """A submission handed to a FIT-Connect destination: the id it has there, so that a
+    retried delivery continues that submission instead of starting a second one."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    external_id = models.CharField(max_length=100)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "destination"], name="submissions_one_delivery"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} -> {self.destination_id}: {self.external_id}"

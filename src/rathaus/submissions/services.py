@@ -177,6 +177,7 @@ def submission_create(
             )
             if office is not None:
                 _announce(submission, office)
+                _deliver(submission, office)
             if email:
                 outbox_message_create(
                     topic="submissions.confirmation",
@@ -215,6 +216,17 @@ def _announce(submission: Submission, office: Office) -> None:
                 },
             },
             idempotency_key=f"webhook:{destination.pk}:{submission.reference}",
+            max_attempts=12,
+        )
+
+
+def _deliver(submission: Submission, office: Office) -> None:
+    """One outbox row per active FIT-Connect destination of the office (the plugin)."""
+    for destination in office.destinations.filter(active=True, kind=Destination.Kind.FITCONNECT):
+        outbox_message_create(
+            topic="submissions.fitconnect",
+            payload={"submission_id": submission.pk, "destination_id": destination.pk},
+            idempotency_key=f"fitconnect:{destination.pk}:{submission.reference}",
             max_attempts=12,
         )
 
@@ -387,6 +399,41 @@ def webhook_destination_create(
             after={"office": office.pk, "kind": destination.kind, "url": url},
         )
     return destination, secret
+
+
+def fitconnect_destination_create(
+    *,
+    office: Office,
+    url: str,
+    destination_id: str,
+    public_key: dict[str, Any],
+    access_token: str = "",
+    actor: User | None,
+) -> Destination:
+    """A FIT-Connect destination for ``office``: its Submission API, its id there and its
+    public encryption key (a JWK with ``kid``); the access token is kept encrypted."""
+    from jwcrypto import jwk
+
+    key = jwk.JWK(**public_key)
+    if key.has_private or key.get("kty") != "RSA":
+        raise ValueError("the public RSA key of the destination, without its private part")
+    with transaction.atomic():
+        destination = Destination.objects.create(
+            office=office,
+            kind=Destination.Kind.FITCONNECT,
+            url=url,
+            external_id=destination_id[:100],
+            public_key=key.export_public(as_dict=True),
+            secret_encrypted=encrypt_json(access_token) if access_token else "",
+        )
+        audit_entry_create(
+            actor=actor,
+            action="submissions.destination.create",
+            object_type="submissions.destination",
+            object_id=destination.pk,
+            after={"office": office.pk, "kind": destination.kind, "url": url},
+        )
+    return destination
 
 
 def submission_mark_fetched(*, submission: Submission, token: ApiToken) -> None:
