@@ -56,6 +56,9 @@ class ServiceAdmin(AuditedAdmin):
                     "ozg_maturity",
                     "form_url",
                     "official_form",
+                    "official_form_mapping",
+                    "retention_days",
+                    "retention_anonymise",
                 )
             },
         ),

@@ -204,6 +204,15 @@ class Service(TimeStampedModel):
     official_form = models.FileField(
         _("Amtliches Formular (PDF)"), upload_to="catalog/forms/", blank=True
     )
+    official_form_mapping = models.JSONField(
+        _("Zuordnung zum amtlichen Formular"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Welches Feld des Online-Formulars in welches Feld des PDF-Formulars kommt: "
+            '{"PDF-Feldname": "Feld-ID"}.'
+        ),
+    )
     last_checked = models.DateField(_("zuletzt geprüft"), null=True, blank=True)
     retention_days = models.PositiveIntegerField(
         _("Aufbewahrungsfrist (Tage)"),

@@ -306,3 +306,33 @@ def _summary_rows(
                 "level": level,
             }
         )
+
+
+def answer_texts(definition: FormDefinition, data: dict[str, Any]) -> dict[str, str]:
+    """Each top-level answer as one line of text, by field or group id (for filling another
+    form): as the summary shows it; a repeatable group's entries joined with "; "."""
+    answers: dict[str, str] = {}
+
+    def collect(items: list[Item]) -> None:
+        for item in items:
+            if isinstance(item, Group) and item.repeat is None:
+                collect(item.items)
+                continue
+            if item.kind == "text":
+                continue
+            rows: list[dict[str, Any]] = []
+            _summary_rows([item], definition, data, rows, level=0)
+            if isinstance(item, Group):
+                entries: list[list[str]] = []
+                for row in rows:
+                    if row["level"] == 0:
+                        entries.append([])
+                    elif entries and row["value"] != "–":
+                        entries[-1].append(row["value"])
+                answers[item.id] = "; ".join(", ".join(entry) for entry in entries if entry)
+            elif rows and rows[0]["value"] != "–":
+                answers[item.id] = rows[0]["value"]
+
+    for step in definition.steps:
+        collect(step.items)
+    return answers

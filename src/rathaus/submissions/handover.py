@@ -19,6 +19,7 @@ from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item
 from rathaus.forms.selectors import definition_of
 from rathaus.forms.uploads import read_upload
 from rathaus.submissions.models import Submission
+from rathaus.submissions.official import official_form_pdf
 from rathaus.submissions.receipt import receipt_pdf
 from rathaus.submissions.selectors import submission_data, submission_email
 
@@ -87,6 +88,17 @@ def export_submission(submission: Submission) -> SubmissionExport:
             content=receipt_pdf(submission),
         )
     ]
+    official = official_form_pdf(submission)
+    if official is not None:
+        files.append(
+            ExportedFile(
+                attachment_id=_stable_id(submission, "official-form"),
+                filename=f"formular-{submission.reference}.pdf",
+                mime_type="application/pdf",
+                purpose="report",
+                content=official,
+            )
+        )
     for attachment in submission.attachments.all():
         files.append(
             ExportedFile(

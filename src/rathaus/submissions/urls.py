@@ -17,4 +17,9 @@ urlpatterns = [
         views.receipt,
         name="receipt",
     ),
+    path(
+        "<str:reference>/status/<str:code>/formular.pdf",
+        views.official_form,
+        name="official_form",
+    ),
 ]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from rathaus.forms.services import draft_data, draft_finish
 from rathaus.forms.uploads import read_upload
 from rathaus.forms.views import session_draft
 from rathaus.submissions.models import Submission
+from rathaus.submissions.official import has_official_form, official_form_pdf
 from rathaus.submissions.receipt import receipt_pdf, status_path
 from rathaus.submissions.selectors import (
     submission_by_status_link,
@@ -136,6 +137,12 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
                 "submissions:receipt",
                 kwargs={"reference": reference, "code": submission_status_code(submission)},
             ),
+            "official_url": reverse(
+                "submissions:official_form",
+                kwargs={"reference": reference, "code": submission_status_code(submission)},
+            )
+            if has_official_form(submission)
+            else "",
         },
     )
 
@@ -173,12 +180,12 @@ def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     found = _by_link(request, reference, code)
     if not isinstance(found, Submission):
         return found or error_response(request, 404)
+    kwargs = {"reference": found.reference, "code": code}
     return _status_page(
         request,
         found,
-        receipt_url=reverse(
-            "submissions:receipt", kwargs={"reference": found.reference, "code": code}
-        ),
+        receipt_url=reverse("submissions:receipt", kwargs=kwargs),
+        official_url=reverse("submissions:official_form", kwargs=kwargs),
     )
 
 
@@ -195,6 +202,24 @@ def _pdf(submission: Submission) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="eingangsbestaetigung-{submission.reference}.pdf"'
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+def official_form(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    found = _by_link(request, reference, code)
+    if not isinstance(found, Submission):
+        return found or error_response(request, 404)
+    return _official(found)
+
+
+def _official(submission: Submission) -> HttpResponse:
+    pdf = official_form_pdf(submission)
+    if pdf is None:
+        raise Http404
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="formular-{submission.reference}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -278,8 +303,17 @@ def my_data(request: HttpRequest) -> HttpResponseBase:
 def my_status(request: HttpRequest, reference: str) -> HttpResponse:
     submission = submission_get_for_user(user=request.user, reference=reference)
     return _status_page(
-        request, submission, receipt_url=reverse("submissions:my_receipt", args=[reference])
+        request,
+        submission,
+        receipt_url=reverse("submissions:my_receipt", args=[reference]),
+        official_url=reverse("submissions:my_official_form", args=[reference]),
     )
+
+
+@login_required
+@require_safe
+def my_official_form(request: HttpRequest, reference: str) -> HttpResponse:
+    return _official(submission_get_for_user(user=request.user, reference=reference))
 
 
 @login_required
@@ -288,7 +322,9 @@ def my_receipt(request: HttpRequest, reference: str) -> HttpResponse:
     return _pdf(submission_get_for_user(user=request.user, reference=reference))
 
 
-def _status_page(request: HttpRequest, submission: Submission, *, receipt_url: str) -> HttpResponse:
+def _status_page(
+    request: HttpRequest, submission: Submission, *, receipt_url: str, official_url: str
+) -> HttpResponse:
     response = render(
         request,
         "submissions/status.html",
@@ -297,6 +333,7 @@ def _status_page(request: HttpRequest, submission: Submission, *, receipt_url: s
             "timeline": submission_timeline(submission),
             "documents": submission_released_documents(submission),
             "receipt_url": receipt_url,
+            "official_url": official_url if has_official_form(submission) else "",
         },
     )
     response["Cache-Control"] = "private, no-store"

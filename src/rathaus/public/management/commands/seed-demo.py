@@ -17,6 +17,7 @@ from rathaus.accounts.models import Office, User
 from rathaus.accounts.services import office_membership_set, role_assign, user_create
 from rathaus.catalog import demo as catalog_demo
 from rathaus.forms.demo import load_demo_forms
+from rathaus.submissions.demo import load_demo_official_forms
 
 DEMO_PASSWORD = "rathaus-demo"  # noqa: S105 - printed for the demo on purpose
 
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         )
         call_command("import-postcodes", stdout=self.stdout)
         loaded_forms = load_demo_forms()
+        self.stdout.write(f"official forms: {load_demo_official_forms()} attached")
         self.stdout.write(
             f"forms: {len(loaded_forms)} published ({', '.join(loaded_forms) or 'all there already'})"
         )
