@@ -7,6 +7,8 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
    on SQLite and PostgreSQL, next to name__icontains; import time; same results on both.
 3. Forms (bench/forms.py): FIM import time; validation of a complete Gewerbeanmeldung with the
    compiled validator next to uncompiled jsonschema; rendering of its largest step.
+4. Submissions (bench/submissions.py): complete Gewerbeanmeldung submissions under load on
+   SQLite and PostgreSQL next to a bare inserting view; the receipt PDF next to WeasyPrint.
 """
 
 from __future__ import annotations
@@ -84,12 +86,15 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(wrk: str, url: str) -> dict[str, float]:
+def run_wrk(wrk: str, url: str, script: Path | None = None) -> dict[str, float]:
+    extra = ["-s", str(script)] if script else []
     subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", "-d2s", url], check=True, stdout=subprocess.DEVNULL
+        [wrk, "-t1", f"-c{CONNECTIONS}", "-d2s", *extra, url],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )  # warm-up
     out = subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
+        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *extra, url],
         check=True,
         capture_output=True,
         text=True,
@@ -162,9 +167,12 @@ def main() -> None:
     from bench import forms
 
     forms.main()
-    skipped = 0 if "postgresql" in searched else 1
+    from bench import submissions
+
+    submitted = submissions.main(wrk)
+    skipped = (0 if "postgresql" in searched else 1) + (0 if "postgresql" in submitted else 1)
     say(
-        f"bench: {2 + len(searched)} benchmark runs done, {skipped} skipped"
+        f"bench: {2 + len(searched) + len(submitted)} benchmark runs done, {skipped} skipped"
         f"{' (PostgreSQL not reachable)' if skipped else ''}, 0 rejected, "
         f"in {time.monotonic() - started:.0f} s (details in {WORK})"
     )

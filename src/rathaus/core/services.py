@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import connections, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.utils import timezone
 
 from rathaus.core.constants import OutboxStatus
@@ -81,16 +81,17 @@ def outbox_message_create(
     business event never produces two deliveries.
     """
     key = idempotency_key or f"{topic}:{uuid.uuid4().hex}"
-    with transaction.atomic():
-        message, created = OutboxMessage.objects.get_or_create(
-            idempotency_key=key,
-            defaults={
-                "topic": topic,
-                "payload": payload,
-                "max_attempts": max_attempts or settings.OUTBOX_MAX_ATTEMPTS,
-                "available_at": available_at or timezone.now(),
-            },
-        )
+    try:
+        with transaction.atomic():  # a savepoint: a repeated key must not spoil the caller's
+            message = OutboxMessage.objects.create(
+                idempotency_key=key,
+                topic=topic,
+                payload=payload,
+                max_attempts=max_attempts or settings.OUTBOX_MAX_ATTEMPTS,
+                available_at=available_at or timezone.now(),
+            )
+    except IntegrityError:  # the same business event again: the first message stands
+        message = OutboxMessage.objects.get(idempotency_key=key)
     # Delivery (or, with Celery, the hand-over to Celery) is the worker's job: nothing is sent
     # from inside the request, so a broker that is down cannot fail the citizen's request.
     return message

@@ -15,17 +15,25 @@ from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FormDefinition
 from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
 
+_published_versions: dict[tuple[int, object], FormVersion] = {}
+
 
 def form_published_version(*, slug: str) -> FormVersion:
-    """The current (latest published) version of a form; 404 when there is none."""
-    version = (
-        FormVersion.objects.select_related("form")
-        .filter(form__slug=slug, status=VersionStatus.PUBLISHED)
+    """The current (latest published) version of a form; 404 when there is none. A published
+    version never changes: its definition and schema (large JSON) are read once per process,
+    each request only asks which version is current."""
+    current = (
+        FormVersion.objects.filter(form__slug=slug, status=VersionStatus.PUBLISHED)
         .order_by("-number")
+        .values_list("pk", "published_at")
         .first()
     )
-    if version is None:
+    if current is None:
         raise Http404
+    version = _published_versions.get(current)
+    if version is None:
+        version = FormVersion.objects.select_related("form").get(pk=current[0])
+        _published_versions[current] = version
     return version
 
 

@@ -121,9 +121,7 @@ def submission_create(
     ]
     if errors:
         raise SubmissionRefused(errors)
-    if service is None:
-        service = version.form.services.order_by("leika_key").first()
-    office = service.offices.order_by("pk").first() if service is not None else None
+    service, office = _service_and_office(version, service)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -176,8 +174,9 @@ def submission_create(
                 idempotency_key=f"receipt:{submission.reference}",
             )
             if office is not None:
-                _announce(submission, office)
-                _deliver(submission, office)
+                destinations = list(office.destinations.filter(active=True))
+                _announce(submission, office, destinations)
+                _deliver(submission, destinations)
             if email:
                 outbox_message_create(
                     topic="submissions.confirmation",
@@ -195,10 +194,30 @@ def submission_create(
     return submission, True
 
 
-def _announce(submission: Submission, office: Office) -> None:
+def _service_and_office(
+    version: FormVersion, service: Service | None
+) -> tuple[Service | None, Office | None]:
+    """The service a submission is for (the given one, else the form's first by LeiKa key)
+    and the office responsible for it (the service's first)."""
+    if service is None:
+        service = (
+            Service.objects.filter(forms__pk=version.form_id)
+            .only("pk", "leika_key", "name")
+            .order_by("leika_key")
+            .first()
+        )
+    if service is None:
+        return None, None
+    office = Office.objects.filter(services=service).only("pk", "name").order_by("pk").first()
+    return service, office
+
+
+def _announce(submission: Submission, office: Office, destinations: list[Destination]) -> None:
     """One signed webhook per active webhook destination of the office: that a submission is
     there and where to fetch it (no personal data in the announcement)."""
-    for destination in office.destinations.filter(active=True, kind=Destination.Kind.WEBHOOK):
+    for destination in destinations:
+        if destination.kind != Destination.Kind.WEBHOOK:
+            continue
         outbox_message_create(
             topic="webhook.post",
             payload={
@@ -220,9 +239,11 @@ def _announce(submission: Submission, office: Office) -> None:
         )
 
 
-def _deliver(submission: Submission, office: Office) -> None:
+def _deliver(submission: Submission, destinations: list[Destination]) -> None:
     """One outbox row per active FIT-Connect destination of the office (the plugin)."""
-    for destination in office.destinations.filter(active=True, kind=Destination.Kind.FITCONNECT):
+    for destination in destinations:
+        if destination.kind != Destination.Kind.FITCONNECT:
+            continue
         outbox_message_create(
             topic="submissions.fitconnect",
             payload={"submission_id": submission.pk, "destination_id": destination.pk},

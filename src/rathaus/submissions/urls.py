@@ -10,6 +10,7 @@ urlpatterns = [
     path("meine/daten.zip", views.my_data, name="my_data"),
     path("meine/<str:reference>/", views.my_status, name="my_status"),
     path("meine/<str:reference>/eingangsbestaetigung.pdf", views.my_receipt, name="my_receipt"),
+    path("meine/<str:reference>/formular.pdf", views.my_official_form, name="my_official_form"),
     path("<str:reference>/eingegangen/", views.confirmation, name="confirmation"),
     path("<str:reference>/status/<str:code>/", views.status, name="status"),
     path(
