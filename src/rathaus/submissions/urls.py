@@ -11,12 +11,22 @@ urlpatterns = [
     path("meine/<str:reference>/", views.my_status, name="my_status"),
     path("meine/<str:reference>/eingangsbestaetigung.pdf", views.my_receipt, name="my_receipt"),
     path("meine/<str:reference>/formular.pdf", views.my_official_form, name="my_official_form"),
+    path(
+        "meine/<str:reference>/dokumente/<int:document_id>/",
+        views.my_document,
+        name="my_document",
+    ),
     path("<str:reference>/eingegangen/", views.confirmation, name="confirmation"),
     path("<str:reference>/status/<str:code>/", views.status, name="status"),
     path(
         "<str:reference>/status/<str:code>/eingangsbestaetigung.pdf",
         views.receipt,
         name="receipt",
+    ),
+    path(
+        "<str:reference>/status/<str:code>/dokumente/<int:document_id>/",
+        views.document,
+        name="document",
     ),
     path(
         "<str:reference>/status/<str:code>/formular.pdf",

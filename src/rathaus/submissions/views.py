@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
@@ -186,6 +187,9 @@ def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
         found,
         receipt_url=reverse("submissions:receipt", kwargs=kwargs),
         official_url=reverse("submissions:official_form", kwargs=kwargs),
+        document_url=lambda pk: reverse(
+            "submissions:document", kwargs={**kwargs, "document_id": pk}
+        ),
     )
 
 
@@ -220,6 +224,29 @@ def _official(submission: Submission) -> HttpResponse:
         raise Http404
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="formular-{submission.reference}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+def document(request: HttpRequest, reference: str, code: str, document_id: int) -> HttpResponse:
+    found = _by_link(request, reference, code)
+    if not isinstance(found, Submission):
+        return found or error_response(request, 404)
+    return _document(found, document_id)
+
+
+def _document(submission: Submission, document_id: int) -> HttpResponse:
+    """A document the office released to the citizen (only released ones, only their own)."""
+    released = submission_released_documents(submission).filter(pk=document_id).first()
+    if released is None:
+        raise Http404
+    try:
+        content = read_upload(released.token)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(content, content_type=released.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{released.filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -307,6 +334,7 @@ def my_status(request: HttpRequest, reference: str) -> HttpResponse:
         submission,
         receipt_url=reverse("submissions:my_receipt", args=[reference]),
         official_url=reverse("submissions:my_official_form", args=[reference]),
+        document_url=lambda pk: reverse("submissions:my_document", args=[reference, pk]),
     )
 
 
@@ -318,12 +346,23 @@ def my_official_form(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_safe
+def my_document(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+    return _document(submission_get_for_user(user=request.user, reference=reference), document_id)
+
+
+@login_required
+@require_safe
 def my_receipt(request: HttpRequest, reference: str) -> HttpResponse:
     return _pdf(submission_get_for_user(user=request.user, reference=reference))
 
 
 def _status_page(
-    request: HttpRequest, submission: Submission, *, receipt_url: str, official_url: str
+    request: HttpRequest,
+    submission: Submission,
+    *,
+    receipt_url: str,
+    official_url: str,
+    document_url: Callable[[int], str],
 ) -> HttpResponse:
     response = render(
         request,
@@ -331,7 +370,14 @@ def _status_page(
         {
             "submission": submission,
             "timeline": submission_timeline(submission),
-            "documents": submission_released_documents(submission),
+            "documents": [
+                {
+                    "title": d.title,
+                    "released_at": d.released_at,
+                    "url": document_url(d.pk),
+                }
+                for d in submission_released_documents(submission)
+            ],
             "receipt_url": receipt_url,
             "official_url": official_url if has_official_form(submission) else "",
         },

@@ -278,3 +278,73 @@ def test_logged_in_people_see_their_submissions_and_nobody_elses(
     stranger.force_login(personas["organisation"])
     assert stranger.get(f"/antraege/meine/{submission.reference}/").status_code == 404
     assert submission.reference not in stranger.get("/antraege/meine/").content.decode()
+
+
+def test_the_citizen_gets_the_documents_the_office_released_and_only_those(
+    client: Client, demo_forms: None
+) -> None:
+    import secrets
+
+    from django.utils import timezone
+
+    from rathaus.core.crypto import encrypt_bytes, encrypt_json
+    from rathaus.submissions.constants import SubmissionStatus
+    from rathaus.submissions.models import ReleasedDocument, StatusEvent
+
+    fill_in_dog_form(client)
+    client.post("/antraege/absenden/hund-anmelden/")
+    submission = Submission.objects.get()
+    code = submission_status_code(submission)
+    documents = []
+    for title, released in (("Steuerbescheid", timezone.now()), ("Entwurf", None)):
+        token = secrets.token_hex(24)
+        (upload_dir() / token).write_bytes(encrypt_bytes(b"%PDF-1.7 " + title.encode()))
+        documents.append(
+            ReleasedDocument.objects.create(
+                submission=submission,
+                title=title,
+                filename=f"{title}.pdf",
+                token=token,
+                content_type="application/pdf",
+                size=10,
+                released_at=released,
+            )
+        )
+    StatusEvent.objects.create(
+        submission=submission,
+        status=SubmissionStatus.DECIDED,
+        message_encrypted=encrypt_json("Ihr Hund ist angemeldet."),
+    )
+    page = client.get(f"/antraege/{submission.reference}/status/{code}/").content.decode()
+    assert "Steuerbescheid" in page and "Entwurf" not in page
+    assert "entschieden" in page and "Ihr Hund ist angemeldet." in page
+    base = f"/antraege/{submission.reference}/status/{code}/dokumente"
+    assert client.get(f"{base}/{documents[0].pk}/").content == b"%PDF-1.7 Steuerbescheid"
+    assert client.get(f"{base}/{documents[1].pk}/").status_code == 404  # not released
+    assert client.get(f"/antraege/{submission.reference}/status/x/dokumente/1/").status_code == 404
+
+
+def test_a_form_version_that_is_not_published_takes_no_submission(demo_forms: None) -> None:
+    from rathaus.forms.constants import VersionStatus
+    from rathaus.forms.models import FormVersion
+    from rathaus.submissions.services import SubmissionRefused, submission_create
+
+    version = FormVersion.objects.get(form__slug="hund-anmelden")
+    FormVersion.objects.filter(pk=version.pk).update(status=VersionStatus.DRAFT)
+    version.refresh_from_db()
+    with pytest.raises(SubmissionRefused, match="not published"):
+        submission_create(version=version, data={}, files={}, user=None)
+    assert not Submission.objects.exists()
+
+
+def test_the_status_code_never_reaches_the_access_log(
+    client: Client, demo_forms: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    fill_in_dog_form(client)
+    client.post("/antraege/absenden/hund-anmelden/")
+    submission = Submission.objects.get()
+    code = submission_status_code(submission)
+    with caplog.at_level("INFO", logger="rathaus.access"):
+        client.get(f"/antraege/{submission.reference}/status/{code}/")
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert "antraege" in logged and code not in logged
