@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -12,7 +13,7 @@ from django.utils import timezone
 from rathaus.accounts.models import User
 from rathaus.catalog.models import Service
 from rathaus.forms.constants import VersionStatus
-from rathaus.forms.definition import FormDefinition
+from rathaus.forms.definition import FieldSpec, FormDefinition, fields_of
 from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
 
 _published_versions: dict[tuple[int, object], FormVersion] = {}
@@ -60,6 +61,39 @@ def definition_of(version: FormVersion) -> FormDefinition:
         cached = FormDefinition.model_validate(version.definition)
         _published_definitions[key] = cached
     return cached
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What request handling asks of a definition again and again, worked out once."""
+
+    specs: dict[str, FieldSpec]  # every field by id
+    email_field: str | None  # the first top-level e-mail field (where confirmations go)
+    has_files: bool
+
+
+_version_facts: dict[tuple[int, object], VersionFacts] = {}
+
+
+def version_facts(version: FormVersion) -> VersionFacts:
+    key = (version.pk, version.published_at)
+    facts = _version_facts.get(key) if version.status == VersionStatus.PUBLISHED else None
+    if facts is None:
+        definition = definition_of(version)
+        fields = fields_of(definition)
+        top_level = {
+            item.id for step in definition.steps for item in step.items if item.kind == "field"
+        }
+        facts = VersionFacts(
+            specs={spec.id: spec for spec in fields},
+            email_field=next(
+                (f.id for f in fields if f.type == "email" and f.id in top_level), None
+            ),
+            has_files=any(spec.type == "file" for spec in fields),
+        )
+        if version.status == VersionStatus.PUBLISHED:
+            _version_facts[key] = facts
+    return facts
 
 
 def drafts_for_user(*, user: User | AnonymousUser) -> QuerySet[FormDraft]:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +20,9 @@ from ninja.security import HttpBearer
 from rathaus.core.errors import api_error_body
 from rathaus.core.pagination import Pagination
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
-from rathaus.forms.api_validation import entry, submission_errors
-from rathaus.forms.definition import FieldSpec, fields_of
-from rathaus.forms.selectors import definition_of, form_published_version
+from rathaus.forms.api_validation import entry
+from rathaus.forms.definition import FieldSpec
+from rathaus.forms.selectors import form_published_version, version_facts
 from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
 from rathaus.submissions.handover import export_submission
 from rathaus.submissions.models import ApiToken, Submission
@@ -185,12 +186,12 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
         raise HttpError(400, "NUL")  # never meant, and no text column can store it
     if not isinstance(data, dict):
         return _invalid([entry("$", _("Erwartet wird ein JSON-Objekt."))])
-    definition = definition_of(version)
-    specs = {spec.id: spec for spec in fields_of(definition)}
+    facts = version_facts(version)
+    specs = facts.specs
     errors: list[dict[str, Any]] = []
     stored: dict[str, StoredFile] = {}
     names: dict[str, str] = {}
-    parts = _parts(data)
+    parts = _parts(data) if facts.has_files or request.FILES else []
     if len(parts) > MAX_PARTS:
         return _invalid([entry("$", _("Zu viele Dateien in einer Anfrage."))])
     for path, part in parts:
@@ -208,14 +209,7 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             continue
         stored[token] = StoredFile(token=token, **meta)  # type: ignore[arg-type]
         names[part] = f"upload:{token}"
-    data = _replace(data, names)
-    if not errors:
-        errors = submission_errors(
-            key=f"version:{version.pk}",
-            schema=version.json_schema,
-            definition=definition,
-            data=data,
-        )
+    data = _replace(data, names) if names else data
     try:
         if errors:
             return _invalid(errors)
@@ -224,12 +218,12 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             data=data,
             files=stored,
             user=None,
-            email=email_of(definition, data),
+            email=email_of(version, data),
             language=get_language() or "de",
             idempotency_key=key,
         )
-    except SubmissionRefused as exc:
-        errors = [entry(field, message) for field, message in exc.errors]
+    except SubmissionRefused as exc:  # the one check of the data, in the service
+        errors = exc.errors
         return _invalid(errors)
     finally:
         if errors:
@@ -267,6 +261,26 @@ class SubmissionBrief(Schema):
     fetched: bool
     acknowledged: bool
 
+    @staticmethod
+    def resolve_submitted_at(obj: Submission) -> str:
+        return obj.submitted_at.isoformat()
+
+    @staticmethod
+    def resolve_form(obj: Submission) -> str:
+        return obj.version.form.slug
+
+    @staticmethod
+    def resolve_service(obj: Submission) -> str:
+        return obj.service.leika_key if obj.service else ""
+
+    @staticmethod
+    def resolve_fetched(obj: Submission) -> bool:
+        return obj.fetched_at is not None
+
+    @staticmethod
+    def resolve_acknowledged(obj: Submission) -> bool:
+        return obj.acknowledged_at is not None
+
 
 class AttachmentOut(Schema):
     attachmentId: str  # noqa: N815 - FIT-Connect's name
@@ -283,27 +297,14 @@ class SubmissionOut(Schema):
     attachments: list[AttachmentOut]
 
 
-def _brief(submission: Submission) -> dict[str, Any]:
-    return {
-        "reference": submission.reference,
-        "submitted_at": submission.submitted_at.isoformat(),
-        "form": submission.version.form.slug,
-        "service": submission.service.leika_key if submission.service else "",
-        "status": submission.status,
-        "fetched": submission.fetched_at is not None,
-        "acknowledged": submission.acknowledged_at is not None,
-    }
-
-
 @router.get("/submissions", response=list[SubmissionBrief], auth=OfficeToken(), tags=["hand-over"])
 @paginate(Pagination)
 def list_office_submissions(
     request: HttpRequest, status: Literal["new", "all"] = "new"
-) -> list[dict[str, Any]]:
-    """The office's submissions, oldest first; `status=new`: not acknowledged yet."""
+) -> QuerySet[Submission]:
+    """The office's submissions, oldest first, paginated; `status=new`: not acknowledged yet."""
     token = _token(request, "submissions:read")
-    found = submissions_for_office(office_id=token.office_id, only_new=status == "new")
-    return [_brief(s) for s in found[:1000]]
+    return submissions_for_office(office_id=token.office_id, only_new=status == "new")
 
 
 @router.get(

@@ -75,9 +75,21 @@ def _hash(content: bytes) -> dict[str, str]:
     return {"type": "sha512", "content": hashlib.sha512(content).hexdigest()}
 
 
+def _files_by_id(value: Any, ids: dict[str, str]) -> Any:
+    """File answers name the attachment's id in the export (not our storage reference)."""
+    if isinstance(value, dict):
+        return {k: _files_by_id(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_files_by_id(v, ids) for v in value]
+    return ids.get(value, value) if isinstance(value, str) else value
+
+
 def export_submission(submission: Submission) -> SubmissionExport:
     definition = definition_of(submission.version)
-    data = submission_data(submission)
+    attachment_ids = {
+        f"upload:{a.token}": _stable_id(submission, a.token) for a in submission.attachments.all()
+    }
+    data = _files_by_id(submission_data(submission), attachment_ids)
     body = json.dumps(_fim_data(definition, data), ensure_ascii=False, sort_keys=True).encode()
     files = [
         ExportedFile(

@@ -15,15 +15,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_bytes, encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
+from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.constants import VersionStatus
-from rathaus.forms.definition import FormDefinition, fields_of
 from rathaus.forms.models import FormVersion
-from rathaus.forms.schema import validation_errors
+from rathaus.forms.selectors import definition_of, version_facts
 from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.constants import SubmissionStatus
 from rathaus.submissions.models import (
@@ -38,10 +39,11 @@ from rathaus.submissions.references import new_reference
 
 
 class SubmissionRefused(Exception):
-    """The submission cannot be taken: ``errors`` is a list of (field path, message)."""
+    """The submission cannot be taken: ``errors`` lists each problem as ``{field, message,
+    messages: {de, en}}`` (forms.api_validation), as the API answers them."""
 
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['messages']['en']}" for e in errors))
         self.errors = errors
 
 
@@ -56,13 +58,11 @@ class StoredFile:
     sha256: str
 
 
-def email_of(definition: FormDefinition, data: dict[str, Any]) -> str:
-    """Where the confirmation goes: the form's first e-mail answer (top level)."""
-    for spec in fields_of(definition):
-        value = data.get(spec.id)
-        if spec.type == "email" and isinstance(value, str) and value:
-            return value
-    return ""
+def email_of(version: FormVersion, data: dict[str, Any]) -> str:
+    """Where the confirmation goes: the form's first top-level e-mail answer."""
+    field = version_facts(version).email_field
+    value = data.get(field) if field else None
+    return value if isinstance(value, str) else ""
 
 
 def _upload_refs(value: Any) -> list[str]:
@@ -109,13 +109,16 @@ def submission_create(
         if existing is not None:
             return existing, False
     if version.status != VersionStatus.PUBLISHED:
-        raise SubmissionRefused(
-            [("$", "form version not published / Formular nicht veröffentlicht")]
-        )
-    errors = validation_errors(f"version:{version.pk}", version.json_schema, data)
+        raise SubmissionRefused([entry("$", _("Dieses Formular ist nicht veröffentlicht."))])
+    errors = submission_errors(
+        key=f"version:{version.pk}",
+        schema=version.json_schema,
+        definition=definition_of(version),
+        data=data,
+    )
     refs = _upload_refs(data)
     errors += [
-        ("$", f"unknown file / unbekannte Datei: upload:{ref[:12]}…")
+        entry(f"upload:{ref[:12]}", _("Bitte laden Sie eine Datei hoch."))
         for ref in refs
         if ref not in files
     ]

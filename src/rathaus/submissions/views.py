@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
 from rathaus.forms.models import Upload
-from rathaus.forms.selectors import definition_of, for_schema, form_published_version
+from rathaus.forms.selectors import for_schema, form_published_version
 from rathaus.forms.services import draft_data, draft_finish
 from rathaus.forms.uploads import read_upload
 from rathaus.forms.views import session_draft
@@ -68,9 +68,9 @@ class LookupForm(django_forms.Form):
     )
 
 
-def _email_of(definition: Any, data: dict[str, Any], request: HttpRequest) -> str:
+def _email_of(version: Any, data: dict[str, Any], request: HttpRequest) -> str:
     """Where the confirmation goes: the form's first e-mail answer, else the account's."""
-    return email_of(definition, data) or str(getattr(request.user, "email", "") or "")
+    return email_of(version, data) or str(getattr(request.user, "email", "") or "")
 
 
 @require_POST
@@ -93,7 +93,6 @@ def form_submit(request: HttpRequest, slug: str) -> HttpResponse:
         u.token: StoredFile(u.token, u.filename, u.content_type, u.size, u.sha256)
         for u in Upload.objects.filter(draft=draft)
     }
-    definition = definition_of(version)
     try:
         with transaction.atomic():
             submission, _created = submission_create(
@@ -101,7 +100,7 @@ def form_submit(request: HttpRequest, slug: str) -> HttpResponse:
                 data=data,
                 files=uploads,
                 user=request.user if request.user.is_authenticated else None,
-                email=_email_of(definition, data, request),
+                email=_email_of(version, data, request),
                 language=get_language() or "de",
                 idempotency_key=key,
             )

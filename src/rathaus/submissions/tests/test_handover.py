@@ -63,6 +63,7 @@ def test_the_export_is_shaped_like_a_fit_connect_submission(client: Client, offi
     )
     assert export.metadata["replyChannel"] == {"eMail": {"address": "erika@example.org"}}
     assert json.loads(export.data)["vorname"] == "Erika"
+    assert json.loads(export.data)["bescheid"] in hashes  # the file answer names its attachment
     # the same UUIDs on every export
     assert [f.attachment_id for f in export_submission(submission).files] == [
         f.attachment_id for f in export.files
