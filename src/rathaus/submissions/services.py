@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,15 +76,20 @@ def _upload_refs(value: Any) -> list[str]:
 
 
 def _issue_reference(now: datetime) -> str:
-    """A new reference number, recorded for ever; a (very unlikely) repeat draws again."""
+    """A new reference number, recorded for ever; a (very unlikely) repeat draws again. One
+    statement (``ON CONFLICT DO NOTHING``, SQLite and PostgreSQL), not a savepoint round."""
+    table = IssuedReference._meta.db_table
+    issued_at = connection.ops.adapt_datetimefield_value(now)
     for _attempt in range(10):
         value = new_reference(settings.REFERENCE_PREFIX, timezone.localtime(now).year)
-        try:
-            with transaction.atomic():
-                IssuedReference.objects.create(value=value, issued_at=now)
-        except IntegrityError:
-            continue
-        return value
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (value, issued_at) VALUES (%s, %s) "  # noqa: S608 - our table
+                "ON CONFLICT DO NOTHING",
+                [value, issued_at],
+            )
+            if cursor.rowcount == 1:
+                return value
     raise RuntimeError("no free reference number after 10 draws")  # pragma: no cover
 
 
