@@ -408,6 +408,25 @@ def api_token_create(
     return record, token
 
 
+def api_token_revoke(*, prefix: str, actor: User | None) -> int:
+    """Revoke the live tokens starting with ``prefix`` (as printed when made); how many."""
+    with transaction.atomic():
+        tokens = list(
+            ApiToken.objects.select_for_update().filter(prefix=prefix[:12], revoked_at__isnull=True)
+        )
+        for token in tokens:
+            ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+            audit_entry_create(
+                actor=actor,
+                action="submissions.api_token.revoke",
+                object_type="submissions.apitoken",
+                object_id=token.pk,
+                before={"revoked": False},
+                after={"revoked": True, "name": token.name},
+            )
+    return len(tokens)
+
+
 def webhook_destination_create(
     *, office: Office, url: str, actor: User | None
 ) -> tuple[Destination, str]:

@@ -236,3 +236,22 @@ def test_webhooks_are_signed_and_a_replay_is_refused(client: Client, office: Any
         now=1000 + 301,
     )
     assert too_old == "too old"
+
+
+def test_an_operator_revokes_a_token_at_once(office: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _record, token = api_token_create(
+        office=office, name="Altes Fachverfahren", scopes=["submissions:read"], actor=None
+    )
+    api = Client()
+    assert api.get("/api/v1/submissions", headers=_bearer(token)).status_code == 200
+    out = StringIO()
+    call_command("revoke-api-token", token[:10], stdout=out)
+    assert "1 token(s) revoked" in out.getvalue()
+    assert api.get("/api/v1/submissions", headers=_bearer(token)).status_code == 401
+    from rathaus.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="submissions.api_token.revoke").exists()
