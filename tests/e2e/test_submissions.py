@@ -12,12 +12,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo_forms() -> None:
+    from rathaus.catalog.models import Service
     from rathaus.forms.demo import load_demo_forms
     from rathaus.forms.postcodes import LEIPZIG_FILE
     from rathaus.forms.services import postcodes_import
+    from rathaus.submissions.demo import load_demo_official_forms
 
+    Service.objects.get_or_create(leika_key="99102013000000", defaults={"name": "Hundesteuer"})
     postcodes_import(path=LEIPZIG_FILE)
     load_demo_forms()
+    load_demo_official_forms()
 
 
 @pytest.mark.usefixtures("demo_forms")
@@ -49,6 +53,9 @@ def test_submit_the_dog_registration_and_follow_it(page: Any, live_server: Any, 
     with page.expect_download() as download:
         page.get_by_role("link", name="Eingangsbestätigung herunterladen (PDF)").click()
     assert download.value.suggested_filename == f"eingangsbestaetigung-{submission.reference}.pdf"
+    with page.expect_download() as official:
+        page.get_by_role("link", name="Das amtliche Formular, mit Ihren Angaben ausgefüllt").click()
+    assert official.value.suggested_filename == f"formular-{submission.reference}.pdf"
     page.get_by_role("link", name="Stand Ihres Antrags").click()
     assert page.get_by_role("heading", name="Verlauf").is_visible()
     assert "eingegangen" in page.content()
