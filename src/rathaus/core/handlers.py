@@ -29,7 +29,8 @@ def deliver_webhook(message: OutboxMessage) -> None:
         "User-Agent": "Rathaus-Outbox/1",
     }
     if message.payload.get("secret"):
-        headers.update(signed_headers(decrypt_json(message.payload["secret"]), body))
+        secret = decrypt_json(message.payload["secret"])
+        headers.update(signed_headers(secret, message.idempotency_key, body))
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         url, data=body, method="POST", headers=headers
     )

@@ -85,9 +85,10 @@ def _field_job(model_label: str, name: str) -> Job:
         for batch in _batches(model.objects.exclude(**{name: ""}).only("pk", name)):
             with transaction.atomic():
                 for obj in batch:
-                    new = _rotated(getattr(obj, name), f"{model_label} {obj.pk}", report)
-                    if new is not None:
-                        model.objects.filter(pk=obj.pk).update(**{name: new})
+                    old = getattr(obj, name)
+                    new = _rotated(old, f"{model_label} {obj.pk}", report)
+                    if new is not None:  # only if nobody changed it meanwhile
+                        model.objects.filter(pk=obj.pk, **{name: old}).update(**{name: new})
 
     return run
 
@@ -102,8 +103,10 @@ def _json_job(model_label: str, json_field: str, key: str) -> Job:
                     if not isinstance(data, dict) or not isinstance(data.get(key), str):
                         continue
                     new = _rotated(data[key], f"{model_label} {obj.pk}", report)
-                    if new is not None:
-                        model.objects.filter(pk=obj.pk).update(**{json_field: {**data, key: new}})
+                    if new is not None:  # only if nobody changed it meanwhile
+                        model.objects.filter(
+                            pk=obj.pk, **{f"{json_field}__{key}": data[key]}
+                        ).update(**{json_field: {**data, key: new}})
 
     return run
 
@@ -114,10 +117,22 @@ def _folder_job(folder: Callable[[], Path]) -> Job:
         if not path.exists():
             return
         for file in sorted(p for p in path.iterdir() if p.is_file() and "." not in p.name):
-            new = _rotated(file.read_bytes().decode("ascii", "replace"), file.name, report)
-            if new is not None:  # written beside, then swapped in: never half a file
-                temporary = file.with_name(f"{file.name}.rotating")
-                temporary.write_text(new, encoding="ascii")
+            try:
+                old = file.read_bytes()
+            except FileNotFoundError:
+                continue  # deleted meanwhile (retention)
+            new = _rotated(old.decode("ascii", "replace"), file.name, report)
+            if new is None:
+                continue
+            temporary = file.with_name(f"{file.name}.rotating")
+            temporary.write_text(new, encoding="ascii")  # written beside, then swapped in
+            try:
+                unchanged = file.read_bytes() == old
+            except FileNotFoundError:
+                unchanged = False
+            if unchanged:
                 os.replace(temporary, file)
+            else:  # deleted or replaced meanwhile: leave it
+                temporary.unlink(missing_ok=True)
 
     return run

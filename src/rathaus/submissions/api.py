@@ -1,6 +1,7 @@
 """The submission API: ``POST /api/v1/forms/{slug}/submissions`` for other front-ends (a city
 app, a kiosk). The same checks as the web form, the same one service call."""
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from rathaus.submissions.selectors import (
     submissions_for_office,
 )
 from rathaus.submissions.services import (
+    IdempotencyConflict,
     StoredFile,
     SubmissionRefused,
     email_of,
@@ -104,8 +106,28 @@ def _body(request: HttpRequest) -> Any:
         if request.content_type == "multipart/form-data":
             return json.loads(request.POST.get("data") or "null")
         return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep is malformed
         raise HttpError(400, "malformed") from None
+
+
+def _fingerprint(data: Any, request: HttpRequest) -> str:
+    """What was sent: the data and every file part (name and content)."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
+    for name in sorted(request.FILES):
+        digest.update(name.encode() + b"\0")
+        for upload in request.FILES.getlist(name):
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)  # read again when it is checked
+    return digest.hexdigest()
+
+
+def _conflict() -> HttpResponse:
+    body = api_error_body(
+        "idempotency_conflict",
+        _("Dieser Idempotency-Key wurde schon für andere Daten verwendet."),
+    )
+    return JsonResponse(body, status=409)
 
 
 def _parts(data: Any, path: str = "") -> list[tuple[str, str]]:
@@ -179,9 +201,12 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
     version = form_published_version(slug=slug)
     idempotency_key = request.headers.get("Idempotency-Key", "")
     key = f"api:{slug}:{idempotency_key.strip()[:120]}" if idempotency_key else None
-    if key and (done := Submission.objects.filter(idempotency_key=key).first()):
-        return _created(request, done, replayed=True)
     data = _body(request)
+    fingerprint = _fingerprint(data, request) if key else ""
+    if key and (done := Submission.objects.filter(idempotency_key=key).first()):
+        if done.request_hash != fingerprint:
+            return _conflict()
+        return _created(request, done, replayed=True)
     if "\x00" in json.dumps(data, ensure_ascii=False):
         raise HttpError(400, "NUL")  # never meant, and no text column can store it
     if not isinstance(data, dict):
@@ -195,6 +220,8 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
     if len(parts) > MAX_PARTS:
         return _invalid([entry("$", _("Zu viele Dateien in einer Anfrage."))])
     for path, part in parts:
+        if part in names:  # the same part named twice: one file
+            continue
         spec: FieldSpec | None = specs.get(path.rsplit("/", 1)[-1])
         upload = request.FILES.get(part)
         if spec is None or spec.type != "file" or upload is None:
@@ -210,6 +237,7 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
         stored[token] = StoredFile(token=token, **meta)  # type: ignore[arg-type]
         names[part] = f"upload:{token}"
     data = _replace(data, names) if names else data
+    submission: Submission | None = None
     try:
         if errors:
             return _invalid(errors)
@@ -221,14 +249,16 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             email=email_of(version, data),
             language=get_language() or "de",
             idempotency_key=key,
+            request_hash=fingerprint,
         )
     except SubmissionRefused as exc:  # the one check of the data, in the service
-        errors = exc.errors
-        return _invalid(errors)
-    finally:
-        if errors:
-            for token in stored:  # nothing of a refused request is kept
-                (upload_dir() / token).unlink(missing_ok=True)
+        return _invalid(exc.errors)
+    except IdempotencyConflict:
+        return _conflict()
+    finally:  # files of this request that no submission holds are not kept
+        kept = set(submission.attachments.values_list("token", flat=True)) if submission else set()
+        for token in set(stored) - kept:
+            (upload_dir() / token).unlink(missing_ok=True)
     return _created(request, submission, replayed=not created)
 
 

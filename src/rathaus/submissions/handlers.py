@@ -74,8 +74,12 @@ def deliver_to_fitconnect(message: OutboxMessage) -> None:
     destination = Destination.objects.filter(pk=message.payload["destination_id"]).first()
     if submission is None or destination is None or not destination.active:
         return
-    delivery = Delivery.objects.filter(submission=submission, destination=destination).first()
-    if delivery is not None and delivery.delivered_at is not None:
+    # The row first (one per submission and destination), then the announcement: a second
+    # worker finds the row and does not announce again once the id is there.
+    delivery, _created = Delivery.objects.get_or_create(
+        submission=submission, destination=destination, defaults={"external_id": ""}
+    )
+    if delivery.delivered_at is not None:
         return
     sender = FitConnectSender(
         url=destination.url,
@@ -86,12 +90,8 @@ def deliver_to_fitconnect(message: OutboxMessage) -> None:
         else "",
     )
     export = export_submission(submission)
-    if delivery is None:
-        service = export.metadata.get("publicServiceType")
-        delivery = Delivery.objects.create(
-            submission=submission,
-            destination=destination,
-            external_id=sender.announce(export, service),
-        )
+    if not delivery.external_id:
+        delivery.external_id = sender.announce(export, export.metadata.get("publicServiceType"))
+        Delivery.objects.filter(pk=delivery.pk).update(external_id=delivery.external_id)
     sender.send(delivery.external_id, export)
     Delivery.objects.filter(pk=delivery.pk).update(delivered_at=timezone.now())

@@ -74,6 +74,7 @@ class Submission(TimeStampedModel):
     email_encrypted = models.TextField(blank=True)
     status_code_encrypted = models.TextField()  # the secret in the status link, for the receipt
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    request_hash = models.CharField(max_length=64, blank=True)  # what the key was used for
     receipt_token = models.CharField(max_length=64, blank=True)  # the stored receipt PDF
     anonymised_at = models.DateTimeField(null=True, blank=True)  # retention kept only the frame
     fetched_at = models.DateTimeField(null=True, blank=True)  # first fetched by the pull API

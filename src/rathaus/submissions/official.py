@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject
 
@@ -74,20 +76,23 @@ def official_form_pdf(submission: Submission) -> bytes | None:
             annex.append(
                 {"number": number, "label": labels.get(field_id, str(field_id)), "value": text}
             )
-            text = f"siehe Anlage, Nr. {number}"
+            text = f"siehe Anlage, Nr. {number}"  # the official form is German
         values[str(pdf_field)] = text
     writer = PdfWriter(clone_from=reader)
     for page in writer.pages:
         writer.update_page_form_field_values(page, values, auto_regenerate=False)
     writer.set_need_appearances_writer(True)
     if annex:
-        data = {
-            "title": f"Anlage zum Antrag {submission.reference}",
-            "sender": f"Stadt {settings.CITY_NAME}",
-            "intro": "Diese Angaben waren für ihr Feld im Formular zu lang.",
-            "entries": annex,
-        }
-        writer.append(PdfReader(io.BytesIO(render_pdf(ANNEX, data=data))))
+        with translation.override(submission.language or "de"):
+            data = {
+                "lang": submission.language if submission.language in ("de", "en") else "de",
+                "title": _("Anlage zum Antrag %(reference)s") % {"reference": submission.reference},
+                "sender": _("Stadt %(city)s") % {"city": settings.CITY_NAME},
+                "intro": _("Diese Angaben waren für ihr Feld im Formular zu lang."),
+                "entries": annex,
+            }
+        annex_pdf = render_pdf(ANNEX, data=data, created=submission.submitted_at)
+        writer.append(PdfReader(io.BytesIO(annex_pdf)))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -47,6 +47,10 @@ class SubmissionRefused(Exception):
         self.errors = errors
 
 
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before for different data."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A checked, stored (encrypted) file the data refers to as ``upload:<token>``."""
@@ -102,6 +106,7 @@ def submission_create(
     email: str = "",
     language: str = "de",
     idempotency_key: str | None = None,
+    request_hash: str = "",
     service: Service | None = None,
 ) -> tuple[Submission, bool]:
     """Take a submission: validate ``data`` (keyed by field ids; files as ``upload:<token>``
@@ -112,7 +117,7 @@ def submission_create(
     if idempotency_key:
         existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing, False
+            return _same_request(existing, request_hash), False
     if version.status != VersionStatus.PUBLISHED:
         raise SubmissionRefused([entry("$", _("Dieses Formular ist nicht veröffentlicht."))])
     errors = submission_errors(
@@ -145,6 +150,7 @@ def submission_create(
                 email_encrypted=encrypt_json(email) if email else "",
                 status_code_encrypted=encrypt_json(secrets.token_urlsafe(12)),
                 idempotency_key=idempotency_key or None,
+                request_hash=request_hash,
             )
             Attachment.objects.bulk_create(
                 [
@@ -197,9 +203,17 @@ def submission_create(
         if idempotency_key:
             existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing, False
+                return _same_request(existing, request_hash), False
         raise
     return submission, True
+
+
+def _same_request(existing: Submission, request_hash: str) -> Submission:
+    """A repeat with the same key must be the same request: whoever knows only the key gets
+    nothing of the first submission (its answer holds the status link)."""
+    if existing.request_hash != request_hash:
+        raise IdempotencyConflict(existing.reference)
+    return existing
 
 
 def _service_and_office(

@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -27,7 +28,7 @@ from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_
 from rathaus.forms.models import Upload
 from rathaus.forms.selectors import for_schema, form_published_version
 from rathaus.forms.services import draft_data, draft_finish
-from rathaus.forms.uploads import read_upload
+from rathaus.forms.uploads import read_upload, sanitise_filename
 from rathaus.forms.views import session_draft
 from rathaus.submissions.models import Submission
 from rathaus.submissions.official import has_official_form, official_form_pdf
@@ -245,7 +246,12 @@ def _document(submission: Submission, document_id: int) -> HttpResponse:
     except FileNotFoundError:
         raise Http404 from None
     response = HttpResponse(content, content_type=released.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{released.filename}"'
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=True, filename=sanitise_filename(released.filename)
+        )
+        or "attachment"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

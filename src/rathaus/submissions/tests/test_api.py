@@ -60,6 +60,11 @@ def test_the_same_idempotency_key_gives_the_first_answer_and_nothing_new(client:
     assert again["Idempotent-Replayed"] == "true" and Submission.objects.count() == 1
     other = _post(client, VALID, **{"Idempotency-Key": "kiosk-7-0816"})
     assert other.json()["reference"] != first.json()["reference"]
+    # whoever knows only the key gets nothing of the first submission
+    guessed = _post(client, {}, **{"Idempotency-Key": "kiosk-7-0815"})
+    assert guessed.status_code == 409 and "status_url" not in guessed.json()
+    assert guessed.json()["error"] == "idempotency_conflict"
+    assert Submission.objects.count() == 2
 
 
 def test_every_problem_is_named_per_field_in_german_and_english(client: Client) -> None:
@@ -122,6 +127,7 @@ def test_files_come_as_multipart_parts_checked_by_content(client: Client) -> Non
         (b"{not json", "application/json", 400),
         (b"[1, 2]", "application/json", 422),
         (b"", "application/json", 422),
+        (b"[" * 100_000, "application/json", 400),  # nested too deep
     ],
 )
 def test_malformed_bodies_get_a_clear_answer(

@@ -207,6 +207,7 @@ def test_webhooks_are_signed_and_a_replay_is_refused(client: Client, office: Any
         }
         for changed_headers, changed_body, why in (
             (headers, body, "replayed"),
+            ({**headers, "Idempotency-Key": "new-key"}, body, "bad signature"),
             (headers, body.replace(b"received", b"deleted"), "bad signature"),
             (
                 {**headers, "X-Rathaus-Timestamp": str(int(headers["X-Rathaus-Timestamp"]) - 3600)},
@@ -228,7 +229,7 @@ def test_webhooks_are_signed_and_a_replay_is_refused(client: Client, office: Any
             "X-Rathaus-Timestamp": "1000",
             "X-Rathaus-Signature": __import__(
                 "rathaus.core.webhooks", fromlist=["signature"]
-            ).signature("s", 1000, b"{}"),
+            ).signature("s", 1000, "k", b"{}"),
             "Idempotency-Key": "k",
         },
         body=b"{}",
