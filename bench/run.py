@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +85,34 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
     sys.exit(f"server at {url} did not come up")
 
 
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int | str) -> Iterator[str]:
+    """A gunicorn serving rathaus.wsgi with ``env`` on a free local port: its base address."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "rathaus.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base + "/healthz")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -119,31 +149,10 @@ def bench_home_page(wrk: str) -> dict[str, object]:
         "RATHAUS_DEMO": "0",
     }
     prepare_database(env)
-    port = free_port()
     workers = str(os.cpu_count() or 2)
-    server = subprocess.Popen(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "rathaus.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            workers,
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base + "/bench/ok")
+    with gunicorn(env, workers) as base:
         baseline = run_wrk(wrk, base + "/bench/ok")
         home = run_wrk(wrk, base + "/")
-    finally:
-        server.terminate()
-        server.wait(15)
     return {"home": home, "baseline_ok": baseline, "workers": workers}
 
 

@@ -114,46 +114,17 @@ def worker() -> None:
 
 def http_times(env: dict[str, str], queries: list[str]) -> list[float]:
     """The same queries through /api/v1/services on a gunicorn worker (one request at a time)."""
-    import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "rathaus.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        env={**env, "RATHAUS_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1/services?limit=20&q="
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "x", timeout=2).read()  # noqa: S310 - localhost
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    from bench.run import gunicorn
+
+    with gunicorn({**env, "RATHAUS_LOG_LEVEL": "WARNING"}, 1) as server:
+        base = f"{server}/api/v1/services?limit=20&q="
         for query in queries[:50]:  # warm-up
             urllib.request.urlopen(base + urllib.parse.quote(query), timeout=10).read()  # noqa: S310
         return timed(
             lambda q: urllib.request.urlopen(base + urllib.parse.quote(q), timeout=10).read(),  # noqa: S310
             queries,
         )
-    finally:
-        server.terminate()
-        server.wait(15)
 
 
 def run_database(label: str, database_url: str) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def _worker(env: dict[str, str], command: str) -> dict[str, Any]:
 
 
 def run_database(label: str, database_url: str, wrk: str) -> dict[str, Any]:
-    from bench.run import free_port, run_wrk, wait_until_up
+    from bench.run import gunicorn, run_wrk
 
     folder = WORK / label
     folder.mkdir(parents=True, exist_ok=True)
@@ -158,30 +158,9 @@ def run_database(label: str, database_url: str, wrk: str) -> dict[str, Any]:
         f'wrk.body = io.open("{WORK / "body.json"}"):read("*a")\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "rathaus.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base + "/bench/ok")
+    with gunicorn(env, 2) as base:
         bare = run_wrk(wrk, base + "/bench/insert", script=script)
         submit = run_wrk(wrk, base + f"/api/v1/forms/{SLUG}/submissions", script=script)
-    finally:
-        server.terminate()
-        server.wait(15)
     stored = _worker(env, "count")["submissions"]
     result = {"fields": prepared["fields"], "bare": bare, "submit": submit, "stored": stored}
     if label == "sqlite":
@@ -195,9 +174,10 @@ def main(wrk: str) -> dict[str, Any]:
 
     WORK.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    results["sqlite"] = run_database(
-        "sqlite", f"sqlite:///{WORK / 'sqlite' / 'bench.sqlite3'}", wrk
-    )
+    sqlite_file = WORK / "sqlite" / "bench.sqlite3"
+    for leftover in sqlite_file.parent.glob("bench.sqlite3*"):  # a fresh database each run
+        leftover.unlink()
+    results["sqlite"] = run_database("sqlite", f"sqlite:///{sqlite_file}", wrk)
     postgres = fresh_postgres()
     if postgres:
         results["postgresql"] = run_database("postgresql", postgres, wrk)

@@ -31,12 +31,17 @@ def client_address(request: HttpRequest) -> str:
     return forwarded[-proxies] if len(forwarded) >= proxies else remote
 
 
-def ratelimit_exceeded(*, scope: str, key: str, rate: str) -> bool:
-    """Count one hit for ``key`` in ``scope``; True once the rate is exceeded."""
+def _counter(scope: str, key: str, rate: str) -> tuple[str, int, int]:
+    """(cache key of the current window, limit, period in seconds)."""
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no personal data as cache key
-    cache_key = f"rl:{scope}:{window}:{digest}"
+    return f"rl:{scope}:{window}:{digest}", limit, period
+
+
+def ratelimit_exceeded(*, scope: str, key: str, rate: str) -> bool:
+    """Count one hit for ``key`` in ``scope``; True once the rate is exceeded."""
+    cache_key, limit, period = _counter(scope, key, rate)
     cache.add(cache_key, 0, timeout=period + 5)
     try:
         hits = cache.incr(cache_key)
@@ -49,7 +54,5 @@ def ratelimit_exceeded(*, scope: str, key: str, rate: str) -> bool:
 def ratelimit_blocked(*, scope: str, key: str, rate: str) -> bool:
     """True when ``key`` has already used up ``rate`` in ``scope`` (counts nothing): for
     limits on failures, which are counted with ``ratelimit_exceeded`` only when they happen."""
-    limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return int(cache.get(f"rl:{scope}:{window}:{digest}") or 0) >= limit
+    cache_key, limit, _period = _counter(scope, key, rate)
+    return int(cache.get(cache_key) or 0) >= limit

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rathaus.core.errors import error_response
+from rathaus.core.jsondata import substitute
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms import rendering
 from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item, Step
@@ -186,15 +187,6 @@ def _attach_files(
     return known
 
 
-def _with_file_values(values: Any, known: dict[str, dict[str, Any]]) -> Any:
-    """Cleaned values with each file reference replaced by the file's kept value."""
-    if isinstance(values, dict):
-        return {key: _with_file_values(value, known) for key, value in values.items()}
-    if isinstance(values, list):
-        return [_with_file_values(value, known) for value in values]
-    return known.get(values, values) if isinstance(values, str) else values
-
-
 @require_http_methods(["GET", "POST"])
 def form_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     version = form_published_version(slug=slug)
@@ -230,7 +222,7 @@ def form_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             typed[f"{key}__count"] = str(value)
         result = StepResult()
         clean_items(step.items, typed, data, definition, result)
-        result.values = _with_file_values(result.values, known_files)
+        result.values = substitute(result.values, known_files)  # files keep their metadata
         errors = {**result.errors, **errors}
         if action == "back":
             valid = {k: v for k, v in result.values.items() if k not in errors}

@@ -19,13 +19,14 @@ from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
 from rathaus.core.errors import api_error_body
+from rathaus.core.jsondata import substitute, texts
 from rathaus.core.pagination import Pagination
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms.api_validation import entry
 from rathaus.forms.definition import FieldSpec
 from rathaus.forms.selectors import form_published_version, version_facts
 from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
-from rathaus.submissions.handover import export_submission
+from rathaus.submissions.handover import export_submission, exported_file, file_ids
 from rathaus.submissions.models import ApiToken, Submission
 from rathaus.submissions.receipt import status_path
 from rathaus.submissions.selectors import (
@@ -130,27 +131,6 @@ def _conflict() -> HttpResponse:
     return JsonResponse(body, status=409)
 
 
-def _parts(data: Any, path: str = "") -> list[tuple[str, str]]:
-    """(field path, part name) of every ``part:<name>`` value."""
-    if isinstance(data, dict):
-        return [p for k, v in data.items() for p in _parts(v, f"{path}/{k}" if path else str(k))]
-    if isinstance(data, list):
-        return [p for i, v in enumerate(data) for p in _parts(v, f"{path}/{i}")]
-    if isinstance(data, str) and data.startswith(PART):
-        return [(path, data[len(PART) :])]
-    return []
-
-
-def _replace(data: Any, names: dict[str, str]) -> Any:
-    if isinstance(data, dict):
-        return {k: _replace(v, names) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_replace(v, names) for v in data]
-    if isinstance(data, str) and data.startswith(PART) and data[len(PART) :] in names:
-        return names[data[len(PART) :]]
-    return data
-
-
 def _created(request: HttpRequest, submission: Submission, *, replayed: bool) -> HttpResponse:
     code = submission_status_code(submission)
     body = {
@@ -216,11 +196,15 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
     errors: list[dict[str, Any]] = []
     stored: dict[str, StoredFile] = {}
     names: dict[str, str] = {}
-    parts = _parts(data) if facts.has_files or request.FILES else []
+    parts = (
+        [(path, text.removeprefix(PART)) for path, text in texts(data) if text.startswith(PART)]
+        if facts.has_files or request.FILES
+        else []
+    )
     if len(parts) > MAX_PARTS:
         return _invalid([entry("$", _("Zu viele Dateien in einer Anfrage."))])
     for path, part in parts:
-        if part in names:  # the same part named twice: one file
+        if f"{PART}{part}" in names:  # the same part named twice: one file
             continue
         spec: FieldSpec | None = specs.get(path.rsplit("/", 1)[-1])
         upload = request.FILES.get(part)
@@ -235,8 +219,8 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             errors.append(entry(path, exc))
             continue
         stored[token] = StoredFile(token=token, **meta)  # type: ignore[arg-type]
-        names[part] = f"upload:{token}"
-    data = _replace(data, names) if names else data
+        names[f"{PART}{part}"] = f"upload:{token}"
+    data = substitute(data, names) if names else data
     submission: Submission | None = None
     try:
         if errors:
@@ -375,12 +359,12 @@ def get_office_submission(request: HttpRequest, reference: str) -> dict[str, Any
 def get_office_attachment(request: HttpRequest, reference: str, attachment_id: str) -> HttpResponse:
     token = _token(request, "submissions:read")
     submission = submission_for_office(office_id=token.office_id, reference=reference)
-    for file in export_submission(submission).files:
-        if file.attachment_id == attachment_id:
-            response = HttpResponse(file.content, content_type=file.mime_type)
-            response["Content-Disposition"] = f'attachment; filename="{file.attachment_id}"'
-            return response
-    raise Http404
+    if attachment_id not in file_ids(submission):
+        raise Http404
+    file = exported_file(submission, attachment_id)
+    response = HttpResponse(file.content, content_type=file.mime_type)
+    response["Content-Disposition"] = f'attachment; filename="{file.attachment_id}"'
+    return response
 
 
 class Acknowledged(Schema):

@@ -15,11 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from rathaus.core.jsondata import substitute
 from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item
 from rathaus.forms.selectors import definition_of
 from rathaus.forms.uploads import read_upload
 from rathaus.submissions.models import Submission
-from rathaus.submissions.official import official_form_pdf
+from rathaus.submissions.official import has_official_form, official_form_pdf
 from rathaus.submissions.receipt import receipt_pdf
 from rathaus.submissions.selectors import submission_data, submission_email
 
@@ -75,13 +76,42 @@ def _hash(content: bytes) -> dict[str, str]:
     return {"type": "sha512", "content": hashlib.sha512(content).hexdigest()}
 
 
-def _files_by_id(value: Any, ids: dict[str, str]) -> Any:
-    """File answers name the attachment's id in the export (not our storage reference)."""
-    if isinstance(value, dict):
-        return {k: _files_by_id(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_files_by_id(v, ids) for v in value]
-    return ids.get(value, value) if isinstance(value, str) else value
+def file_ids(submission: Submission) -> list[str]:
+    """The attachment ids of a submission's export, in order: receipt, official form (where
+    the service has one), the citizen's uploads."""
+    ids = [_stable_id(submission, "receipt")]
+    if has_official_form(submission):
+        ids.append(_stable_id(submission, "official-form"))
+    return ids + [_stable_id(submission, a.token) for a in submission.attachments.all()]
+
+
+def exported_file(submission: Submission, attachment_id: str) -> ExportedFile:
+    """One file of the export, made or read only when asked for (KeyError if unknown)."""
+    reference = submission.reference
+    if attachment_id == _stable_id(submission, "receipt"):
+        return ExportedFile(
+            attachment_id,
+            f"eingangsbestaetigung-{reference}.pdf",
+            "application/pdf",
+            "form",
+            receipt_pdf(submission),
+        )
+    if attachment_id == _stable_id(submission, "official-form"):
+        official = official_form_pdf(submission)
+        if official is not None:
+            return ExportedFile(
+                attachment_id, f"formular-{reference}.pdf", "application/pdf", "report", official
+            )
+    for attachment in submission.attachments.all():
+        if attachment_id == _stable_id(submission, attachment.token):
+            return ExportedFile(
+                attachment_id,
+                attachment.filename,
+                attachment.content_type,
+                "attachment",
+                read_upload(attachment.token),
+            )
+    raise KeyError(attachment_id)
 
 
 def export_submission(submission: Submission) -> SubmissionExport:
@@ -89,38 +119,9 @@ def export_submission(submission: Submission) -> SubmissionExport:
     attachment_ids = {
         f"upload:{a.token}": _stable_id(submission, a.token) for a in submission.attachments.all()
     }
-    data = _files_by_id(submission_data(submission), attachment_ids)
+    data = substitute(submission_data(submission), attachment_ids)  # files by attachment id
     body = json.dumps(_fim_data(definition, data), ensure_ascii=False, sort_keys=True).encode()
-    files = [
-        ExportedFile(
-            attachment_id=_stable_id(submission, "receipt"),
-            filename=f"eingangsbestaetigung-{submission.reference}.pdf",
-            mime_type="application/pdf",
-            purpose="form",
-            content=receipt_pdf(submission),
-        )
-    ]
-    official = official_form_pdf(submission)
-    if official is not None:
-        files.append(
-            ExportedFile(
-                attachment_id=_stable_id(submission, "official-form"),
-                filename=f"formular-{submission.reference}.pdf",
-                mime_type="application/pdf",
-                purpose="report",
-                content=official,
-            )
-        )
-    for attachment in submission.attachments.all():
-        files.append(
-            ExportedFile(
-                attachment_id=_stable_id(submission, attachment.token),
-                filename=attachment.filename,
-                mime_type=attachment.content_type,
-                purpose="attachment",
-                content=read_upload(attachment.token),
-            )
-        )
+    files = [exported_file(submission, attachment_id) for attachment_id in file_ids(submission)]
     metadata: dict[str, Any] = {
         "contentStructure": {
             "data": {

@@ -15,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from rathaus.core.crypto import decrypt_bytes
+from rathaus.core.jsondata import substitute
 from rathaus.core.pdf import render_pdf
 from rathaus.forms import rendering
 from rathaus.forms.selectors import definition_of
@@ -33,16 +34,6 @@ def status_path(submission: Submission) -> str:
     )
 
 
-def _with_file_names(value: Any, names: dict[str, dict[str, Any]]) -> Any:
-    if isinstance(value, str) and value in names:
-        return names[value]
-    if isinstance(value, list):
-        return [_with_file_names(v, names) for v in value]
-    if isinstance(value, dict):
-        return {k: _with_file_names(v, names) for k, v in value.items()}
-    return value
-
-
 def receipt_data(submission: Submission) -> dict[str, Any]:
     """Everything the receipt shows, as data for the template (in the submission's language)."""
     definition = definition_of(submission.version)
@@ -50,7 +41,7 @@ def receipt_data(submission: Submission) -> dict[str, Any]:
     attachments = list(submission.attachments.all())
     names = {f"upload:{a.token}": {"filename": a.filename} for a in attachments}
     received = timezone.localtime(submission.submitted_at)
-    sections = rendering.summary_sections(definition, _with_file_names(data, names))
+    sections = rendering.summary_sections(definition, substitute(data, names))
     return {
         "lang": submission.language if submission.language in ("de", "en") else "de",
         "city": settings.CITY_NAME,

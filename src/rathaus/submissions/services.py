@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts.models import Office, User
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_bytes, encrypt_json
+from rathaus.core.jsondata import texts
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.constants import VersionStatus
@@ -69,16 +70,6 @@ def email_of(version: FormVersion, data: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _upload_refs(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value[7:]] if value.startswith("upload:") else []
-    if isinstance(value, list):
-        return [ref for item in value for ref in _upload_refs(item)]
-    if isinstance(value, dict):
-        return [ref for item in value.values() for ref in _upload_refs(item)]
-    return []
-
-
 def _issue_reference(now: datetime) -> str:
     """A new reference number, recorded for ever; a (very unlikely) repeat draws again. One
     statement (``ON CONFLICT DO NOTHING``, SQLite and PostgreSQL), not a savepoint round."""
@@ -126,7 +117,10 @@ def submission_create(
         definition=definition_of(version),
         data=data,
     )
-    refs = _upload_refs(data)
+    refs: dict[str, str] = {}  # each file the data names, once: the field (and entry) holding it
+    for path, text in texts(data):
+        if text.startswith("upload:"):
+            refs.setdefault(text.removeprefix("upload:"), path)
     errors += [
         entry(f"upload:{ref[:12]}", _("Bitte laden Sie eine Datei hoch."))
         for ref in refs
@@ -156,14 +150,14 @@ def submission_create(
                 [
                     Attachment(
                         submission=submission,
-                        field_id=_field_of(data, f"upload:{ref}"),
+                        field_id=field_id,
                         token=files[ref].token,
                         filename=files[ref].filename,
                         content_type=files[ref].content_type,
                         size=files[ref].size,
                         sha256=files[ref].sha256,
                     )
-                    for ref in dict.fromkeys(refs)
+                    for ref, field_id in refs.items()
                 ]
             )
             StatusEvent.objects.create(
@@ -272,23 +266,6 @@ def _deliver(submission: Submission, destinations: list[Destination]) -> None:
             idempotency_key=f"fitconnect:{destination.pk}:{submission.reference}",
             max_attempts=12,
         )
-
-
-def _field_of(data: Any, ref: str, path: str = "") -> str:
-    """The field id (with group and entry) that holds the file ``ref``."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found = _field_of(value, ref, f"{path}/{key}" if path else key)
-            if found:
-                return found
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found = _field_of(value, ref, f"{path}/{index}")
-            if found:
-                return found
-    elif data == ref:
-        return path
-    return ""
 
 
 def receipt_dir() -> Path:
@@ -441,25 +418,36 @@ def api_token_revoke(*, prefix: str, actor: User | None) -> int:
     return len(tokens)
 
 
-def webhook_destination_create(
-    *, office: Office, url: str, actor: User | None
-) -> tuple[Destination, str]:
-    """A webhook for ``office``: (the record, the HMAC secret to give its receiver once)."""
-    secret = secrets.token_urlsafe(32)
+def _destination_create(*, actor: User | None, **fields: Any) -> Destination:
+    """Store a destination of an office's submissions, audited."""
     with transaction.atomic():
-        destination = Destination.objects.create(
-            office=office,
-            kind=Destination.Kind.WEBHOOK,
-            url=url,
-            secret_encrypted=encrypt_json(secret),
-        )
+        destination = Destination.objects.create(**fields)
         audit_entry_create(
             actor=actor,
             action="submissions.destination.create",
             object_type="submissions.destination",
             object_id=destination.pk,
-            after={"office": office.pk, "kind": destination.kind, "url": url},
+            after={
+                "office": destination.office_id,
+                "kind": destination.kind,
+                "url": destination.url,
+            },
         )
+    return destination
+
+
+def webhook_destination_create(
+    *, office: Office, url: str, actor: User | None
+) -> tuple[Destination, str]:
+    """A webhook for ``office``: (the record, the HMAC secret to give its receiver once)."""
+    secret = secrets.token_urlsafe(32)
+    destination = _destination_create(
+        actor=actor,
+        office=office,
+        kind=Destination.Kind.WEBHOOK,
+        url=url,
+        secret_encrypted=encrypt_json(secret),
+    )
     return destination, secret
 
 
@@ -479,23 +467,15 @@ def fitconnect_destination_create(
     key = jwk.JWK(**public_key)
     if key.has_private or key.get("kty") != "RSA":
         raise ValueError("the public RSA key of the destination, without its private part")
-    with transaction.atomic():
-        destination = Destination.objects.create(
-            office=office,
-            kind=Destination.Kind.FITCONNECT,
-            url=url,
-            external_id=destination_id[:100],
-            public_key=key.export_public(as_dict=True),
-            secret_encrypted=encrypt_json(access_token) if access_token else "",
-        )
-        audit_entry_create(
-            actor=actor,
-            action="submissions.destination.create",
-            object_type="submissions.destination",
-            object_id=destination.pk,
-            after={"office": office.pk, "kind": destination.kind, "url": url},
-        )
-    return destination
+    return _destination_create(
+        actor=actor,
+        office=office,
+        kind=Destination.Kind.FITCONNECT,
+        url=url,
+        external_id=destination_id[:100],
+        public_key=key.export_public(as_dict=True),
+        secret_encrypted=encrypt_json(access_token) if access_token else "",
+    )
 
 
 def submission_mark_fetched(*, submission: Submission, token: ApiToken) -> None:

@@ -153,11 +153,9 @@ NOT_FOUND = gettext_lazy(
 )
 
 
-def _by_link(
-    request: HttpRequest, reference: str, code: str, *, page: bool = True
-) -> Submission | HttpResponse | None:
-    """The status-link gate, throttled on failures. Every kind of wrong (no such number, wrong
-    code, malformed) gets the same answer: a page, or None when ``page`` is False."""
+def _find(request: HttpRequest, reference: str, code: str) -> Submission | HttpResponse | None:
+    """The status-link gate, throttled on failures: the submission, a 429 answer, or None for
+    every kind of wrong alike (no such number, wrong code, malformed)."""
     client = client_address(request)
     rate = settings.RATELIMIT_STATUS_FAILURES
     if ratelimit_blocked(scope="status-failures", key=client, rate=rate):
@@ -165,22 +163,33 @@ def _by_link(
     submission = submission_by_status_link(reference=reference, code=code)
     if submission is None:
         ratelimit_exceeded(scope="status-failures", key=client, rate=rate)
-        if not page:
-            return None
-        return render(
-            request,
-            "submissions/lookup.html",
-            {"form": LookupForm(), "not_found": NOT_FOUND},
-            status=404,
-        )
     return submission
+
+
+def _by_link(request: HttpRequest, reference: str, code: str) -> Submission | HttpResponse:
+    """The gate for pages behind the status link: wrong gets the lookup form with the one
+    message that gives nothing away."""
+    found = _find(request, reference, code)
+    if found is not None:
+        return found
+    context = {"form": LookupForm(), "not_found": NOT_FOUND}
+    return render(request, "submissions/lookup.html", context, status=404)
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A file for the citizen only: downloaded, never cached on the way."""
+    response = HttpResponse(content, content_type=content_type)
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = disposition or "attachment"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_safe
 def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     found = _by_link(request, reference, code)
     if not isinstance(found, Submission):
-        return found or error_response(request, 404)
+        return found
     kwargs = {"reference": found.reference, "code": code}
     return _status_page(
         request,
@@ -197,24 +206,20 @@ def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
 def receipt(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     found = _by_link(request, reference, code)
     if not isinstance(found, Submission):
-        return found or error_response(request, 404)
+        return found
     return _pdf(found)
 
 
 def _pdf(submission: Submission) -> HttpResponse:
-    response = HttpResponse(receipt_pdf(submission), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="eingangsbestaetigung-{submission.reference}.pdf"'
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    filename = f"eingangsbestaetigung-{submission.reference}.pdf"
+    return _download(receipt_pdf(submission), "application/pdf", filename)
 
 
 @require_safe
 def official_form(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     found = _by_link(request, reference, code)
     if not isinstance(found, Submission):
-        return found or error_response(request, 404)
+        return found
     return _official(found)
 
 
@@ -222,17 +227,14 @@ def _official(submission: Submission) -> HttpResponse:
     pdf = official_form_pdf(submission)
     if pdf is None:
         raise Http404
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="formular-{submission.reference}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _download(pdf, "application/pdf", f"formular-{submission.reference}.pdf")
 
 
 @require_safe
 def document(request: HttpRequest, reference: str, code: str, document_id: int) -> HttpResponse:
     found = _by_link(request, reference, code)
     if not isinstance(found, Submission):
-        return found or error_response(request, 404)
+        return found
     return _document(found, document_id)
 
 
@@ -245,15 +247,7 @@ def _document(submission: Submission, document_id: int) -> HttpResponse:
         content = read_upload(released.token)
     except FileNotFoundError:
         raise Http404 from None
-    response = HttpResponse(content, content_type=released.content_type)
-    response["Content-Disposition"] = (
-        content_disposition_header(
-            as_attachment=True, filename=sanitise_filename(released.filename)
-        )
-        or "attachment"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _download(content, released.content_type, sanitise_filename(released.filename))
 
 
 @require_http_methods(["GET", "POST"])
@@ -261,9 +255,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     """Reference number and code from the receipt, typed in (no link at hand)."""
     form = LookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        found = _by_link(
-            request, form.cleaned_data["reference"], form.cleaned_data["code"], page=False
-        )
+        found = _find(request, form.cleaned_data["reference"], form.cleaned_data["code"])
         if isinstance(found, Submission):
             return redirect(status_path(found))
         if found is not None:

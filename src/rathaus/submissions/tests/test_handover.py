@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -134,10 +135,21 @@ def test_the_pull_api_gives_an_office_its_submissions_and_nobody_elses(
         api.get("/api/v1/submissions?status=all", headers=_bearer(other_token)).json()["items"]
         == []
     )
-    # a read-only token may not acknowledge; no, a wrong or a revoked token gets nothing
-    assert api.post(
-        f"/api/v1/submissions/{submission.reference}/acknowledge", headers=_bearer(other_token)
-    ).status_code in (403, 404)
+    # nor can it acknowledge it, even with the scope for that; a wrong or revoked token: nothing
+    _other, other_full = api_token_create(
+        office=offices["standesamt"],
+        name="Standesamt 2",
+        scopes=["submissions:read", "submissions:acknowledge"],
+        actor=None,
+    )
+    assert (
+        api.post(
+            f"/api/v1/submissions/{submission.reference}/acknowledge", headers=_bearer(other_full)
+        ).status_code
+        == 404
+    )
+    unknown = f"/api/v1/submissions/{submission.reference}/attachments/{uuid.uuid4()}"
+    assert api.get(unknown, headers=_bearer(token)).status_code == 404
     assert api.get("/api/v1/submissions").status_code == 401
     assert api.get("/api/v1/submissions", headers=_bearer(token + "x")).status_code == 401
     ApiToken.objects.filter(name="Fachverfahren").update(revoked_at=timezone.now())
