@@ -31,10 +31,14 @@ def _audit_log_flushable() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate limits and log-in throttling live in the cache: each test starts clean."""
+    """Rate limits and log-in throttling live in the cache, answers kept for a few seconds
+    in the process (core.recent): each test starts clean."""
     from django.core.cache import cache
 
+    from rathaus.core.recent import forget_all
+
     cache.clear()
+    forget_all()
     yield
     cache.clear()
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from rathaus.core.constants import OutboxStatus
 from rathaus.core.context import current_request_id
+from rathaus.core.inserts import PARENT_ID
 from rathaus.core.models import Area, AuditEntry, OutboxMessage
 
 JsonDict = dict[str, Any]
@@ -53,14 +54,39 @@ def audit_entry_create(
 ) -> AuditEntry:
     """Append one entry to the audit log. Fields named in ``personal_fields`` are stored only
     as pseudonyms, never in clear text."""
+    entry = audit_entry_build(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        personal_fields=personal_fields,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry_build(
+    *,
+    actor: models.Model | None,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    personal_fields: Iterable[str] = (),
+) -> AuditEntry:
+    """The audit entry ``audit_entry_create`` writes, unsaved: for a caller that inserts it
+    together with the change (core.inserts; ``object_id`` may be its PARENT_ID)."""
     personal = tuple(personal_fields)
     actor_pk = getattr(actor, "pk", None)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor_id=actor_pk,
         actor_label=f"user:{actor_pk}" if actor_pk is not None else "system",
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=object_id if object_id is PARENT_ID else str(object_id),  # type: ignore[misc]
         before=_redact(before, personal),
         after=_redact(after, personal),
         request_id=current_request_id(),
@@ -80,21 +106,40 @@ def outbox_message_create(
     Calling it twice with the same ``idempotency_key`` returns the first message: the same
     business event never produces two deliveries.
     """
-    key = idempotency_key or f"{topic}:{uuid.uuid4().hex}"
+    message = outbox_message_build(
+        topic=topic,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        max_attempts=max_attempts,
+        available_at=available_at,
+    )
     try:
         with transaction.atomic():  # a savepoint: a repeated key must not spoil the caller's
-            message = OutboxMessage.objects.create(
-                idempotency_key=key,
-                topic=topic,
-                payload=payload,
-                max_attempts=max_attempts or settings.OUTBOX_MAX_ATTEMPTS,
-                available_at=available_at or timezone.now(),
-            )
+            message.save(force_insert=True)
     except IntegrityError:  # the same business event again: the first message stands
-        message = OutboxMessage.objects.get(idempotency_key=key)
+        message = OutboxMessage.objects.get(idempotency_key=message.idempotency_key)
     # Delivery (or, with Celery, the hand-over to Celery) is the worker's job: nothing is sent
     # from inside the request, so a broker that is down cannot fail the citizen's request.
     return message
+
+
+def outbox_message_build(
+    *,
+    topic: str,
+    payload: JsonDict,
+    idempotency_key: str | None = None,
+    max_attempts: int | None = None,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """The message ``outbox_message_create`` writes, unsaved: for a caller that inserts it
+    together with the change (core.inserts), where its key cannot have been used before."""
+    return OutboxMessage(
+        idempotency_key=idempotency_key or f"{topic}:{uuid.uuid4().hex}",
+        topic=topic,
+        payload=payload,
+        max_attempts=max_attempts or settings.OUTBOX_MAX_ATTEMPTS,
+        available_at=available_at or timezone.now(),
+    )
 
 
 def outbox_message_retry(*, actor: models.Model | None, message_ids: Iterable[int]) -> int:

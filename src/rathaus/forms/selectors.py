@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from rathaus.accounts.models import User
 from rathaus.catalog.models import Service
+from rathaus.core.recent import Recent
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.definition import FieldSpec, FormDefinition, fields_of
 from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
@@ -19,15 +21,22 @@ from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Uplo
 _published_versions: dict[tuple[int, object], FormVersion] = {}
 
 
+_current_versions: Recent[tuple[int, object] | None] = Recent(seconds=5)
+
+
 def form_published_version(*, slug: str) -> FormVersion:
     """The current (latest published) version of a form; 404 when there is none. A published
-    version never changes: its definition and schema (large JSON) are read once per process,
-    each request only asks which version is current."""
-    current = (
-        FormVersion.objects.filter(form__slug=slug, status=VersionStatus.PUBLISHED)
-        .order_by("-number")
-        .values_list("pk", "published_at")
-        .first()
+    version never changes: its definition and schema (large JSON) are read once per process.
+    Which version is current is asked at most every 5 seconds per process; a submission
+    checks it again as it is written (``version_still_current``), and publishing forgets it."""
+    current = _current_versions.get(
+        slug,
+        lambda: (
+            FormVersion.objects.filter(form__slug=slug, status=VersionStatus.PUBLISHED)
+            .order_by("-number")
+            .values_list("pk", "published_at")
+            .first()
+        ),
     )
     if current is None:
         raise Http404
@@ -36,6 +45,28 @@ def form_published_version(*, slug: str) -> FormVersion:
         version = FormVersion.objects.select_related("form").get(pk=current[0])
         _published_versions[current] = version
     return version
+
+
+def forget_current_version(slug: str) -> None:
+    """A version of the form was just published: ask again which one is current."""
+    _current_versions.forget(slug)
+
+
+def version_still_current(version: FormVersion) -> tuple[str, list[Any]]:
+    """An SQL condition with its parameters: ``version`` is published and no newer version of
+    its form is. For the statement that writes a submission (core.inserts ``only_if``), so
+    that an answer ``form_published_version`` kept for a few seconds cannot let one in."""
+    meta, qn = FormVersion._meta, connection.ops.quote_name
+    table = qn(meta.db_table)
+    columns = {field.name: qn(field.column) for field in meta.concrete_fields}
+    pk, form, number, status = (columns[name] for name in ("id", "form", "number", "status"))
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} WHERE {pk} = %s AND {status} = %s) "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {form} = %s AND {status} = %s "
+        f"AND {number} > %s)"
+    )
+    published = VersionStatus.PUBLISHED.value
+    return sql, [version.pk, published, version.form_id, published, version.number]
 
 
 def form_list_published() -> QuerySet[Form]:

@@ -25,6 +25,7 @@ from rathaus.forms.definition import FieldSpec, FormDefinition
 from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Upload
 from rathaus.forms.postcodes import PostcodeReport, read_pairs
 from rathaus.forms.schema import json_schema
+from rathaus.forms.selectors import forget_current_version
 from rathaus.forms.uploads import check_and_store, upload_dir
 
 
@@ -117,6 +118,7 @@ def form_version_publish(*, version: FormVersion, actor: User | None) -> FormVer
             before={"status": VersionStatus.DRAFT},
             after={"status": VersionStatus.PUBLISHED},
         )
+    forget_current_version(locked.form.slug)
     return locked
 
 

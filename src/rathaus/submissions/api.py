@@ -240,7 +240,11 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
     except IdempotencyConflict:
         return _conflict()
     finally:  # files of this request that no submission holds are not kept
-        kept = set(submission.attachments.values_list("token", flat=True)) if submission else set()
+        kept = (
+            set(submission.attachments.values_list("token", flat=True))
+            if submission and stored
+            else set()
+        )
         for token in set(stored) - kept:
             (upload_dir() / token).unlink(missing_ok=True)
     return _created(request, submission, replayed=not created)

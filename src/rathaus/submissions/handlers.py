@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 def _submission(message: OutboxMessage) -> Submission | None:
     return (
         Submission.objects.select_related("version__form", "service", "office")
-        .filter(pk=message.payload["submission_id"])
+        .filter(reference=message.payload["reference"])
         .first()
     )
 

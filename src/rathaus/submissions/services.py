@@ -12,20 +12,32 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_bytes, encrypt_json
+from rathaus.core.inserts import PARENT_ID, insert_together
 from rathaus.core.jsondata import texts
-from rathaus.core.services import audit_entry_create, outbox_message_create
+from rathaus.core.models import OutboxMessage
+from rathaus.core.recent import Recent
+from rathaus.core.services import (
+    audit_entry_build,
+    audit_entry_create,
+    outbox_message_build,
+)
 from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.models import FormVersion
-from rathaus.forms.selectors import definition_of, version_facts
+from rathaus.forms.selectors import (
+    definition_of,
+    forget_current_version,
+    version_facts,
+    version_still_current,
+)
 from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.constants import SubmissionStatus
 from rathaus.submissions.models import (
@@ -70,24 +82,6 @@ def email_of(version: FormVersion, data: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _issue_reference(now: datetime) -> str:
-    """A new reference number, recorded for ever; a (very unlikely) repeat draws again. One
-    statement (``ON CONFLICT DO NOTHING``, SQLite and PostgreSQL), not a savepoint round."""
-    table = IssuedReference._meta.db_table
-    issued_at = connection.ops.adapt_datetimefield_value(now)
-    for _attempt in range(10):
-        value = new_reference(settings.REFERENCE_PREFIX, timezone.localtime(now).year)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (value, issued_at) VALUES (%s, %s) "  # noqa: S608 - our table
-                "ON CONFLICT DO NOTHING",
-                [value, issued_at],
-            )
-            if cursor.rowcount == 1:
-                return value
-    raise RuntimeError("no free reference number after 10 draws")  # pragma: no cover
-
-
 def submission_create(
     *,
     version: FormVersion,
@@ -128,78 +122,113 @@ def submission_create(
     ]
     if errors:
         raise SubmissionRefused(errors)
-    service, office = _service_and_office(version, service)
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            submission = Submission.objects.create(
-                reference=_issue_reference(now),
-                version=version,
-                service=service,
-                office=office,
-                user=user if user is not None and user.is_authenticated else None,
-                submitted_at=now,
-                language=language[:8],
-                data_encrypted=encrypt_json(data),
-                email_encrypted=encrypt_json(email) if email else "",
-                status_code_encrypted=encrypt_json(secrets.token_urlsafe(12)),
-                idempotency_key=idempotency_key or None,
-                request_hash=request_hash,
+    service, office = _responsible.get(
+        (version.pk, service.pk if service else None),
+        lambda: _service_and_office(version, service),
+    )
+    destinations = list(office.destinations.filter(active=True)) if office is not None else []
+    for _attempt in range(10):
+        now = timezone.now()
+        submission = Submission(
+            reference=new_reference(settings.REFERENCE_PREFIX, timezone.localtime(now).year),
+            version=version,
+            service=service,
+            office=office,
+            user=user if user is not None and user.is_authenticated else None,
+            submitted_at=now,
+            language=language[:8],
+            data_encrypted=encrypt_json(data),
+            email_encrypted=encrypt_json(email) if email else "",
+            status_code_encrypted=encrypt_json(secrets.token_urlsafe(12)),
+            idempotency_key=idempotency_key or None,
+            request_hash=request_hash,
+        )
+        try:
+            written = insert_together(
+                submission,
+                _rows_of(
+                    submission, refs=refs, files=files, email=email, destinations=destinations
+                ),
+                only_if=version_still_current(version),
             )
-            Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        submission=submission,
-                        field_id=field_id,
-                        token=files[ref].token,
-                        filename=files[ref].filename,
-                        content_type=files[ref].content_type,
-                        size=files[ref].size,
-                        sha256=files[ref].sha256,
-                    )
-                    for ref, field_id in refs.items()
-                ]
+        except IntegrityError:
+            # the same idempotency key committed meanwhile (a double click racing itself)
+            if idempotency_key:
+                existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return _same_request(existing, request_hash), False
+            if IssuedReference.objects.filter(value=submission.reference).exists():
+                continue  # a reference number drawn before (very unlikely): draw again
+            raise
+        if not written:  # a newer version was published a moment ago
+            forget_current_version(version.form.slug)
+            raise SubmissionRefused([entry("$", _("Dieses Formular ist nicht veröffentlicht."))])
+        return submission, True
+    raise RuntimeError("no free reference number after 10 draws")  # pragma: no cover
+
+
+def _rows_of(
+    submission: Submission,
+    *,
+    refs: dict[str, str],
+    files: Mapping[str, StoredFile],
+    email: str,
+    destinations: list[Destination],
+) -> list[Model]:
+    """What is written with a submission: its reference number recorded for ever (its key
+    makes a repeat fail), its attachments, the first status event, the audit entry and the
+    outbox rows (receipt, e-mail, the office's webhooks and FIT-Connect deliveries).
+    ``PARENT_ID`` is the submission's id, known once it is inserted (core.inserts)."""
+    version, now = submission.version, submission.submitted_at
+    rows: list[Model] = [IssuedReference(value=submission.reference, issued_at=now)]
+    rows += [
+        Attachment(
+            submission_id=PARENT_ID,
+            field_id=field_id,
+            token=files[ref].token,
+            filename=files[ref].filename,
+            content_type=files[ref].content_type,
+            size=files[ref].size,
+            sha256=files[ref].sha256,
+        )
+        for ref, field_id in refs.items()
+    ]
+    rows.append(StatusEvent(submission_id=PARENT_ID, status=SubmissionStatus.RECEIVED, at=now))
+    rows.append(
+        audit_entry_build(
+            actor=submission.user,
+            action="submission.create",
+            object_type="submissions.submission",
+            object_id=PARENT_ID,
+            after={
+                "reference": submission.reference,
+                "form": version.form.slug,
+                "version": version.number,
+                "service": submission.service.leika_key if submission.service else "",
+                "attachments": len(refs),
+            },
+        )
+    )
+    rows.append(
+        outbox_message_build(
+            topic="submissions.receipt",
+            payload={"reference": submission.reference},
+            idempotency_key=f"receipt:{submission.reference}",
+        )
+    )
+    if email:
+        rows.append(
+            outbox_message_build(
+                topic="submissions.confirmation",
+                payload={"reference": submission.reference},
+                idempotency_key=f"confirmation:{submission.reference}",
+                max_attempts=8,
             )
-            StatusEvent.objects.create(
-                submission=submission, status=SubmissionStatus.RECEIVED, at=now
-            )
-            audit_entry_create(
-                actor=submission.user,
-                action="submission.create",
-                object_type="submissions.submission",
-                object_id=submission.pk,
-                after={
-                    "reference": submission.reference,
-                    "form": version.form.slug,
-                    "version": version.number,
-                    "service": service.leika_key if service else "",
-                    "attachments": len(refs),
-                },
-            )
-            outbox_message_create(
-                topic="submissions.receipt",
-                payload={"submission_id": submission.pk},
-                idempotency_key=f"receipt:{submission.reference}",
-            )
-            if office is not None:
-                destinations = list(office.destinations.filter(active=True))
-                _announce(submission, office, destinations)
-                _deliver(submission, destinations)
-            if email:
-                outbox_message_create(
-                    topic="submissions.confirmation",
-                    payload={"submission_id": submission.pk},
-                    idempotency_key=f"confirmation:{submission.reference}",
-                    max_attempts=8,
-                )
-    except IntegrityError:
-        # the same idempotency key committed meanwhile (a double click racing itself)
-        if idempotency_key:
-            existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return _same_request(existing, request_hash), False
-        raise
-    return submission, True
+        )
+    if submission.office is not None:
+        rows += _announcements(submission, submission.office, destinations)
+        rows += _deliveries(submission, destinations)
+    return rows
 
 
 def _same_request(existing: Submission, request_hash: str) -> Submission:
@@ -208,6 +237,11 @@ def _same_request(existing: Submission, request_hash: str) -> Submission:
     if existing.request_hash != request_hash:
         raise IdempotencyConflict(existing.reference)
     return existing
+
+
+# Who is responsible changes seldom: asked at most every 5 seconds per process. (The office's
+# destinations are asked each time: one switched off gets nothing more at once.)
+_responsible: Recent[tuple[Service | None, Office | None]] = Recent(seconds=5)
 
 
 def _service_and_office(
@@ -228,13 +262,13 @@ def _service_and_office(
     return service, office
 
 
-def _announce(submission: Submission, office: Office, destinations: list[Destination]) -> None:
+def _announcements(
+    submission: Submission, office: Office, destinations: list[Destination]
+) -> list[OutboxMessage]:
     """One signed webhook per active webhook destination of the office: that a submission is
     there and where to fetch it (no personal data in the announcement)."""
-    for destination in destinations:
-        if destination.kind != Destination.Kind.WEBHOOK:
-            continue
-        outbox_message_create(
+    return [
+        outbox_message_build(
             topic="webhook.post",
             payload={
                 "url": destination.url,
@@ -253,19 +287,23 @@ def _announce(submission: Submission, office: Office, destinations: list[Destina
             idempotency_key=f"webhook:{destination.pk}:{submission.reference}",
             max_attempts=12,
         )
+        for destination in destinations
+        if destination.kind == Destination.Kind.WEBHOOK
+    ]
 
 
-def _deliver(submission: Submission, destinations: list[Destination]) -> None:
+def _deliveries(submission: Submission, destinations: list[Destination]) -> list[OutboxMessage]:
     """One outbox row per active FIT-Connect destination of the office (the plugin)."""
-    for destination in destinations:
-        if destination.kind != Destination.Kind.FITCONNECT:
-            continue
-        outbox_message_create(
+    return [
+        outbox_message_build(
             topic="submissions.fitconnect",
-            payload={"submission_id": submission.pk, "destination_id": destination.pk},
+            payload={"reference": submission.reference, "destination_id": destination.pk},
             idempotency_key=f"fitconnect:{destination.pk}:{submission.reference}",
             max_attempts=12,
         )
+        for destination in destinations
+        if destination.kind == Destination.Kind.FITCONNECT
+    ]
 
 
 def receipt_dir() -> Path:

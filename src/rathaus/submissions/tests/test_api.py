@@ -11,7 +11,10 @@ from typing import Any
 import pypdf
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from rathaus.forms.constants import VersionStatus
+from rathaus.forms.models import FormVersion
 from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.models import Attachment, Submission
 from rathaus.submissions.tests.test_submitting import demo_forms  # noqa: F401 - fixture
@@ -136,6 +139,28 @@ def test_malformed_bodies_get_a_clear_answer(
     response = client.post(URL, body, content_type=content_type)
     assert response.status_code == status
     assert set(response.json()["messages"]) == {"de", "en"}
+
+
+def test_a_version_superseded_a_moment_ago_takes_no_submission(client: Client) -> None:
+    """Which version is current is kept a few seconds per process; another process that
+    publishes a newer one meanwhile is noticed where the submission is written."""
+    assert _post(client, VALID).status_code == 201
+    old = FormVersion.objects.get(form__slug="hund-anmelden")
+    newer = FormVersion.objects.create(  # published by another app node: no signal here
+        form=old.form,
+        number=old.number + 1,
+        status=VersionStatus.PUBLISHED,
+        definition=old.definition,
+        json_schema=old.json_schema,
+        published_at=timezone.now(),
+    )
+    refused = _post(client, VALID)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["errors"][0]["messages"]["en"] == "This form is not published."
+    assert Submission.objects.count() == 1
+    again = _post(client, VALID)  # the next request asks again and goes to the new version
+    assert again.status_code == 201
+    assert Submission.objects.get(reference=again.json()["reference"]).version == newer
 
 
 def test_an_unknown_or_unpublished_form_is_404(client: Client) -> None:

@@ -17,12 +17,13 @@ from django.test import Client
 from rathaus.catalog.models import Service
 from rathaus.core.models import AuditEntry, OutboxMessage
 from rathaus.core.outbox import process_batch
+from rathaus.core.services import outbox_message_create
 from rathaus.forms.demo import load_demo_forms
 from rathaus.forms.models import FormDraft, Upload
 from rathaus.forms.postcodes import LEIPZIG_FILE
 from rathaus.forms.services import postcodes_import
 from rathaus.forms.uploads import upload_dir
-from rathaus.submissions.models import Attachment, IssuedReference, Submission
+from rathaus.submissions.models import Attachment, IssuedReference, StatusEvent, Submission
 from rathaus.submissions.references import normalise
 from rathaus.submissions.selectors import submission_data, submission_status_code
 
@@ -245,19 +246,22 @@ def test_nothing_is_half_written_when_something_fails(
     from rathaus.submissions import services
 
     fill_in_dog_form(client)
-
-    def broken(**kwargs: Any) -> None:
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(services, "outbox_message_create", broken)
+    # the database refuses the last row written with the submission (its outbox row for
+    # the receipt): everything before it in the same write must be gone too
+    monkeypatch.setattr(services, "new_reference", lambda prefix, year: "L-2026-2345-6789")
+    blocker = outbox_message_create(
+        topic="test", payload={}, idempotency_key="receipt:L-2026-2345-6789"
+    )
     client.raise_request_exception = False
     response = client.post("/antraege/absenden/hund-anmelden/")
     assert response.status_code == 500
     assert not Submission.objects.exists() and not IssuedReference.objects.exists()
+    assert not StatusEvent.objects.exists()
+    assert not AuditEntry.objects.filter(action="submission.create").exists()
     assert FormDraft.objects.exists()  # the citizen's input is still there
-    monkeypatch.undo()
+    blocker.delete()
     assert client.post("/antraege/absenden/hund-anmelden/").status_code == 302
-    assert Submission.objects.count() == 1
+    assert Submission.objects.get().reference == "L-2026-2345-6789"
 
 
 def test_logged_in_people_see_their_submissions_and_nobody_elses(
