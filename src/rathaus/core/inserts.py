@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
+from functools import cache
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -30,20 +32,17 @@ class _ParentId:
 # field that records it, such as an audit entry's object id).
 PARENT_ID: Any = _ParentId()
 
-_TEXT_TYPES = {"CharField", "TextField"}
 
-
-def _values(obj: Model) -> list[tuple[Field[Any, Any], Any]]:
-    """The columns to insert and their prepared values (PARENT_ID left as it is)."""
-    row: list[tuple[Field[Any, Any], Any]] = []
-    for field in obj._meta.local_concrete_fields:
-        value = getattr(obj, field.attname)
-        if field.primary_key and isinstance(field, AutoFieldMixin) and value is None:
-            continue  # the database numbers it
-        if value is not PARENT_ID:
-            value = field.get_db_prep_save(field.pre_save(obj, add=True), connection=connection)
-        row.append((field, value))
-    return row
+@cache
+def _columns(model: type[Model], vendor: str) -> tuple[str, list[tuple[Field[Any, Any], bool]]]:
+    """A model's table and its columns to write, each with whether it holds text; worked out
+    once per model."""
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = [
+        (field, field.get_internal_type() in {"CharField", "TextField"})
+        for field in model._meta.local_concrete_fields
+    ]
+    return qn(model._meta.db_table), fields
 
 
 class _Slot:
@@ -52,24 +51,32 @@ class _Slot:
     def __init__(self, field: Field[Any, Any], text: bool) -> None:
         self.field, self.text = field, text
 
-    def fill(self, pk: int) -> Any:
-        return self.field.get_db_prep_save(str(pk) if self.text else pk, connection=connection)
+    def fill(self, pk: int, db: BaseDatabaseWrapper) -> Any:
+        return self.field.get_db_prep_save(str(pk) if self.text else pk, connection=db)
 
 
-def _insert_sql(obj: Model, parent: str | None, tail: str = "") -> tuple[str, list[Any]]:
-    """``INSERT INTO t (cols) SELECT ... <tail>``; PARENT_ID becomes ``parent``, SQL that gives
-    the parent's key, or (None) a parameter to fill in (``_Slot``)."""
-    qn = connection.ops.quote_name
+def _insert_sql(
+    db: BaseDatabaseWrapper, obj: Model, parent: str | None, tail: str = ""
+) -> tuple[str, list[Any]]:
+    """``INSERT INTO t (cols) SELECT ... <tail>`` with the values the model's fields prepare
+    (defaults, ``auto_now``, JSON as ``save()`` has them); PARENT_ID becomes ``parent``, SQL
+    that gives the parent's key, or (None) a parameter filled in later (``_Slot``)."""
+    table, fields = _columns(type(obj), db.vendor)
+    qn = db.ops.quote_name
     columns, marks, params = [], [], []
-    for field, value in _values(obj):
+    for field, text in fields:
+        value = getattr(obj, field.attname)
+        if value is None and field.primary_key and isinstance(field, AutoFieldMixin):
+            continue  # the database numbers it
         columns.append(qn(field.column))
-        text = field.get_internal_type() in _TEXT_TYPES
         if value is PARENT_ID and parent is not None:
             marks.append(f"CAST({parent} AS varchar)" if text else parent)
             continue
         marks.append("%s")
-        params.append(_Slot(field, text) if value is PARENT_ID else value)
-    table = qn(obj._meta.db_table)  # names from the models, every value a parameter
+        if value is PARENT_ID:
+            params.append(_Slot(field, text))
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection=db))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(marks)} {tail}"  # noqa: S608
     return sql, params
 
@@ -84,21 +91,22 @@ def insert_together(
 
     An IntegrityError (a unique value taken) leaves nothing written and, in an outer
     transaction, leaves that transaction usable."""
-    pk_column = connection.ops.quote_name(parent._meta.pk.column)
+    db = connections[DEFAULT_DB_ALIAS]
+    pk_column = db.ops.quote_name(parent._meta.pk.column)
     condition, condition_params = only_if or ("1 = 1", [])
-    if connection.vendor == "postgresql":
+    if db.vendor == "postgresql":
         # One statement: atomic by itself; each child row is made from the parent's row, so
         # none is written when the condition stops the parent.
-        head, params = _insert_sql(parent, None, f"WHERE {condition} RETURNING {pk_column}")
+        head, params = _insert_sql(db, parent, None, f"WHERE {condition} RETURNING {pk_column}")
         params += condition_params
         parts = [f"p AS ({head})"]
         for number, child in enumerate(children):
-            sql, more = _insert_sql(child, f"p.{pk_column}", "FROM p")
+            sql, more = _insert_sql(db, child, f"p.{pk_column}", "FROM p")
             parts.append(f"c{number} AS ({sql})")
             params += more
         sql = f"WITH {', '.join(parts)} SELECT {pk_column} FROM p"  # noqa: S608
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            with connection.cursor() as cursor:
+        with transaction.atomic() if db.in_atomic_block else nullcontext():
+            with db.cursor() as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         if row is None:
@@ -106,19 +114,16 @@ def insert_together(
         parent.pk = row[0]
     else:
         # Everything prepared before the transaction: SQLite writers wait for each other.
-        head, params = _insert_sql(parent, None, f"WHERE {condition}")
-        rows = [_insert_sql(child, None) for child in children]
-        with transaction.atomic(), connection.cursor() as cursor:
+        head, params = _insert_sql(db, parent, None, f"WHERE {condition}")
+        rows = [_insert_sql(db, child, None) for child in children]
+        with transaction.atomic(), db.cursor() as cursor:
             cursor.execute(head, params + condition_params)
             if cursor.rowcount != 1:
                 return False
-            parent.pk = connection.ops.last_insert_id(
-                cursor, parent._meta.db_table, parent._meta.pk.column
-            )
-            for sql, params in rows:
-                cursor.execute(
-                    sql, [p.fill(parent.pk) if isinstance(p, _Slot) else p for p in params]
-                )
+            parent.pk = db.ops.last_insert_id(cursor, parent._meta.db_table, parent._meta.pk.column)
+            for sql, values in rows:
+                filled = [v.fill(parent.pk, db) if isinstance(v, _Slot) else v for v in values]
+                cursor.execute(sql, filled)
     parent._state.adding = False
-    parent._state.db = connection.alias
+    parent._state.db = db.alias
     return True

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.forms.definition import FieldSpec, FormDefinition, fields_of
+from rathaus.forms.definition import FieldSpec
 from rathaus.forms.schema import validator_for
 from rathaus.forms.validation import iban_valid
 
@@ -86,10 +86,10 @@ def _message(kind: Any, spec: FieldSpec | None) -> Promise:
 
 
 def submission_errors(
-    *, key: str, schema: dict[str, Any], definition: FormDefinition, data: Any
+    *, key: str, schema: dict[str, Any], specs: dict[str, FieldSpec], data: Any
 ) -> list[dict[str, Any]]:
-    """Everything wrong with ``data``, field by field; empty when it may be submitted."""
-    specs = {spec.id: spec for spec in fields_of(definition)}
+    """Everything wrong with ``data``, field by field (``specs``: the form's fields by id, as
+    forms.selectors ``version_facts`` has them); empty when it may be submitted."""
     errors: list[dict[str, Any]] = []
     for error in validator_for(key, schema).iter_errors(data):
         path = list(error.instance_path)
@@ -105,7 +105,7 @@ def submission_errors(
         else:
             errors.append(entry(where or "$", _message(kind, _spec_at(path, specs))))
     if not errors:
-        errors = _beyond_schema(data, definition, specs)
+        errors = _beyond_schema(data, specs)
     seen: set[tuple[str, str]] = set()
     unique = []
     for item in errors:  # one message per field and text
@@ -115,13 +115,11 @@ def submission_errors(
     return unique
 
 
-def _beyond_schema(
-    data: Any, definition: FormDefinition, specs: dict[str, FieldSpec], path: str = ""
-) -> list[dict[str, Any]]:
+def _beyond_schema(data: Any, specs: dict[str, FieldSpec], path: str = "") -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if isinstance(data, list):
         for index, item in enumerate(data):
-            found += _beyond_schema(item, definition, specs, f"{path}/{index}")
+            found += _beyond_schema(item, specs, f"{path}/{index}")
         return found
     if not isinstance(data, dict):
         return found
@@ -129,7 +127,7 @@ def _beyond_schema(
         where = f"{path}/{name}" if path else name
         spec = specs.get(name)
         if isinstance(value, list | dict) and (spec is None or spec.type != "daterange"):
-            found += _beyond_schema(value, definition, specs, where)
+            found += _beyond_schema(value, specs, where)
         elif spec is not None and spec.type == "iban" and not iban_valid(str(value)):
             found.append(entry(where, BY_TYPE["iban"]))
         elif (

@@ -136,7 +136,7 @@ def _created(request: HttpRequest, submission: Submission, *, replayed: bool) ->
     body = {
         "reference": submission.reference,
         "submitted_at": submission.submitted_at.isoformat(),
-        "status_url": request.build_absolute_uri(status_path(submission)),
+        "status_url": request.build_absolute_uri(status_path(submission, code)),
         "receipt_url": request.build_absolute_uri(
             reverse("submissions:receipt", kwargs={"reference": submission.reference, "code": code})
         ),

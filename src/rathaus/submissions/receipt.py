@@ -27,11 +27,10 @@ TEMPLATE = Path(__file__).resolve().parent / "pdf" / "receipt.typ"
 LONG_TEXT = 1200  # characters: a longer answer may run over a page break
 
 
-def status_path(submission: Submission) -> str:
-    return reverse(
-        "submissions:status",
-        kwargs={"reference": submission.reference, "code": submission_status_code(submission)},
-    )
+def status_path(submission: Submission, code: str | None = None) -> str:
+    """The status page's path with its secret (``code``, when the caller has it already)."""
+    code = submission_status_code(submission) if code is None else code
+    return reverse("submissions:status", kwargs={"reference": submission.reference, "code": code})
 
 
 def receipt_data(submission: Submission) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.models import FormVersion
 from rathaus.forms.selectors import (
-    definition_of,
     forget_current_version,
     version_facts,
     version_still_current,
@@ -105,14 +104,12 @@ def submission_create(
             return _same_request(existing, request_hash), False
     if version.status != VersionStatus.PUBLISHED:
         raise SubmissionRefused([entry("$", _("Dieses Formular ist nicht veröffentlicht."))])
+    facts = version_facts(version)
     errors = submission_errors(
-        key=f"version:{version.pk}",
-        schema=version.json_schema,
-        definition=definition_of(version),
-        data=data,
+        key=f"version:{version.pk}", schema=version.json_schema, specs=facts.specs, data=data
     )
     refs: dict[str, str] = {}  # each file the data names, once: the field (and entry) holding it
-    for path, text in texts(data):
+    for path, text in texts(data) if facts.has_files else ():
         if text.startswith("upload:"):
             refs.setdefault(text.removeprefix("upload:"), path)
     errors += [
