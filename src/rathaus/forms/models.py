@@ -68,7 +68,7 @@ class FormDraft(TimeStampedModel):
     user = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="form_drafts"
     )
-    data_encrypted = models.TextField()
+    data_encrypted = models.TextField()  # ciphertext: PostgreSQL stores it uncompressed (0004)
     step_reached = models.PositiveSmallIntegerField(default=1)
     expires_at = models.DateTimeField()
 

@@ -47,6 +47,8 @@ class Submission(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="submissions",
     )
+    # office and user: no index of their own, the indexes in Meta lead with them (each index
+    # is written with every submission)
     office = models.ForeignKey(
         Office,
         verbose_name=_("zuständige Stelle"),
@@ -54,6 +56,7 @@ class Submission(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="submissions",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -61,6 +64,7 @@ class Submission(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="submissions",
+        db_index=False,
     )
     status = models.CharField(
         _("Status"),
@@ -70,7 +74,7 @@ class Submission(TimeStampedModel):
     )
     submitted_at = models.DateTimeField(_("eingegangen am"), default=timezone.now)
     language = models.CharField(max_length=8, default="de")
-    data_encrypted = models.TextField()
+    data_encrypted = models.TextField()  # ciphertext: PostgreSQL stores it uncompressed (0006)
     email_encrypted = models.TextField(blank=True)
     status_code_encrypted = models.TextField()  # the secret in the status link, for the receipt
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
