@@ -175,6 +175,22 @@ def test_the_confirmation_email_goes_out_through_the_outbox(
     assert submission.receipt_token  # the worker made the receipt too
 
 
+def test_outbox_rows_written_before_the_upgrade_are_still_delivered(
+    client: Client, demo_forms: None
+) -> None:
+    """Rows queued by an older release name the submission by id, not by reference."""
+    fill_in_dog_form(client)
+    client.post("/antraege/absenden/hund-anmelden/")
+    submission = Submission.objects.get()
+    OutboxMessage.objects.all().delete()
+    outbox_message_create(
+        topic="submissions.confirmation", payload={"submission_id": submission.pk}
+    )
+    process_batch(worker_id="test", limit=10)
+    (message,) = mail.outbox
+    assert submission.reference in message.subject
+
+
 def test_the_status_page_needs_the_right_code_and_wrong_guesses_are_throttled(
     client: Client, demo_forms: None
 ) -> None:
