@@ -23,3 +23,23 @@ def store_uncompressed(table: str, column: str) -> migrations.RunPython:
         apply(apps, schema_editor, "EXTENDED")
 
     return migrations.RunPython(apply, revert, elidable=False)
+
+
+def drop_prefix_indexes(table: str, column: str) -> migrations.RunPython:
+    """Django gives each unique text column on PostgreSQL a second index for ``LIKE 'x%'``
+    (``varchar_pattern_ops``). Where nothing searches by prefix (keys, reference numbers) it
+    is only written, with every row: drop it. (An index kept for prefix search is named.)"""
+
+    def apply(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                [table, f"%({column} varchar_pattern_ops)%"],
+            )
+            names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
+
+    return migrations.RunPython(apply, migrations.RunPython.noop, elidable=False)
