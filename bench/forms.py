@@ -9,6 +9,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,26 @@ SAMPLES = {
 }
 
 
-def sample(schema: dict[str, Any]) -> Any:
-    """A complete valid value for ``schema`` (every property, lists at their minimum or one)."""
+def sample(schema: dict[str, Any], text: Callable[[dict[str, Any]], str] | None = None) -> Any:
+    """A complete valid value for ``schema`` (every property, lists at their minimum or one);
+    free text from ``text(schema)`` when given, else the shortest valid string."""
     if "enum" in schema:
         return schema["enum"][0]
     if schema.get("const") is True:
         return True
     kind = schema.get("type")
     if kind == "object":
-        return {name: sample(prop) for name, prop in schema.get("properties", {}).items()}
+        return {name: sample(prop, text) for name, prop in schema.get("properties", {}).items()}
     if kind == "array":
-        return [sample(schema["items"]) for _ in range(max(schema.get("minItems", 0), 1))]
+        return [sample(schema["items"], text) for _ in range(max(schema.get("minItems", 0), 1))]
     if kind == "boolean":
         return True
     if kind == "integer":
         return int(schema.get("minimum", 1))
     if "pattern" in schema:
         return SAMPLES[schema["pattern"]]
+    if text is not None and "format" not in schema:
+        return text(schema)
     return "x" * max(schema.get("minLength", 1), 1)
 
 

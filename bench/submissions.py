@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,7 @@ def prepare() -> None:
 
     load_demo_forms()
     version = form_published_version(slug=SLUG)
-    body = sample(version.json_schema)
+    body = sample(version.json_schema, german_text())
     (WORK / "body.json").write_text(json.dumps(body, ensure_ascii=False))
     from django.db import connection
 
@@ -63,6 +65,31 @@ def prepare() -> None:
             else "CREATE TABLE bench_insert (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
         )
     print(json.dumps({"fields": len(body)}))
+
+
+def german_text(seed: int = 7) -> Callable[[dict[str, Any]], str]:
+    """Free-text answers as people write them, not "x": words of the German service catalogue
+    (LeiKa names), 1 to 4 per answer within the field's maximum length; deterministic. Real
+    text matters here: the stored answers are compressed before they are encrypted."""
+    import csv
+
+    from rathaus.catalog import services as catalog
+
+    with open(Path(catalog.__file__).parent / "data" / "leika-services.csv", encoding="utf-8") as f:
+        names = [row["name"] for row in csv.DictReader(f)]
+    words = sorted({word for name in names for word in name.split() if word.isalpha()})
+    rng = random.Random(seed)  # noqa: S311 - sample data, not a secret
+
+    def text(schema: dict[str, Any]) -> str:
+        limit = schema.get("maxLength", 200)
+        answer = ""
+        for word in (rng.choice(words) for _ in range(rng.randint(1, 4))):
+            if len(answer) + 1 + len(word) > limit:
+                break
+            answer = f"{answer} {word}".strip()
+        return answer if len(answer) >= schema.get("minLength", 1) else "x" * schema["minLength"]
+
+    return text
 
 
 def count() -> None:

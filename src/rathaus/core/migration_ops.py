@@ -25,6 +25,24 @@ def store_uncompressed(table: str, column: str) -> migrations.RunPython:
     return migrations.RunPython(apply, revert, elidable=False)
 
 
+def keep_rows_whole_up_to(table: str, size: int) -> migrations.RunPython:
+    """PostgreSQL moves long values out of a row once the row passes about 2 KB; a typical
+    application's encrypted answers are a little more, and writing them elsewhere costs a
+    second insert and its index entry each time. Rows up to ``size`` bytes stay whole."""
+
+    def apply(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            qn = schema_editor.quote_name
+            schema_editor.execute(f"ALTER TABLE {qn(table)} SET (toast_tuple_target = {size:d})")
+
+    def revert(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            qn = schema_editor.quote_name
+            schema_editor.execute(f"ALTER TABLE {qn(table)} RESET (toast_tuple_target)")
+
+    return migrations.RunPython(apply, revert, elidable=False)
+
+
 def drop_prefix_indexes(table: str, column: str) -> migrations.RunPython:
     """Django gives each unique text column on PostgreSQL a second index for ``LIKE 'x%'``
     (``varchar_pattern_ops``). Where nothing searches by prefix (keys, reference numbers) it

@@ -6,9 +6,8 @@ from rathaus.core.migration_ops import drop_prefix_indexes
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_search_fulltext'),
+        ("core", "0004_search_fulltext"),
     ]
 
     operations = [drop_prefix_indexes("core_outboxmessage", "idempotency_key")]

@@ -2,17 +2,17 @@
 
 from django.db import migrations
 
-from rathaus.core.migration_ops import drop_prefix_indexes
+from rathaus.core.migration_ops import drop_prefix_indexes, keep_rows_whole_up_to
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0006_lighter_writes'),
+        ("submissions", "0006_lighter_writes"),
     ]
 
     operations = [
         drop_prefix_indexes("submissions_submission", "reference"),
         drop_prefix_indexes("submissions_submission", "idempotency_key"),
         drop_prefix_indexes("submissions_issuedreference", "value"),
+        keep_rows_whole_up_to("submissions_submission", 8160),
     ]
