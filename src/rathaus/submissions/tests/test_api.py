@@ -131,6 +131,7 @@ def test_files_come_as_multipart_parts_checked_by_content(client: Client) -> Non
         (b"[1, 2]", "application/json", 422),
         (b"", "application/json", 422),
         (b"[" * 100_000, "application/json", 400),  # nested too deep
+        (b'{"vorname": "Er\\u0000ika"}', "application/json", 400),  # no column stores NUL
     ],
 )
 def test_malformed_bodies_get_a_clear_answer(
@@ -139,6 +140,16 @@ def test_malformed_bodies_get_a_clear_answer(
     response = client.post(URL, body, content_type=content_type)
     assert response.status_code == status
     assert set(response.json()["messages"]) == {"de", "en"}
+
+
+def test_a_nul_character_in_the_data_part_of_a_multipart_body_is_refused(
+    client: Client,
+) -> None:
+    data = json.dumps({**VALID, "vorname": "Er\u0000ika"})
+    response = client.post(URL, {"data": data})
+    assert response.status_code == 400
+    assert set(response.json()["messages"]) == {"de", "en"}
+    assert not Submission.objects.exists()
 
 
 def test_a_version_superseded_a_moment_ago_takes_no_submission(client: Client) -> None:
