@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from rathaus.core.crypto import decrypt_json
+from rathaus.core.handlers import post_webhook
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import outbox_handler, periodic
 from rathaus.submissions.models import Delivery, Destination, Submission
@@ -61,6 +62,24 @@ def apply_retention() -> None:
     counts = submissions_apply_retention()
     if any(counts.values()):
         logger.info("retention applied to submissions", extra=counts)
+
+
+@outbox_handler("submissions.webhook")
+def announce_to_webhook(message: OutboxMessage) -> None:
+    """Announce a submission to an office's webhook, signed with its secret; nothing when the
+    destination was switched off or removed after the submission came in."""
+    destination = Destination.objects.filter(
+        pk=message.payload["destination_id"], kind=Destination.Kind.WEBHOOK, active=True
+    ).first()
+    if destination is None:
+        logger.info("webhook destination off: not announced", extra={"message": message.pk})
+        return
+    post_webhook(
+        url=destination.url,
+        body=message.payload["body"],
+        idempotency_key=message.idempotency_key,
+        secret_encrypted=destination.secret_encrypted,
+    )
 
 
 @outbox_handler("submissions.fitconnect")

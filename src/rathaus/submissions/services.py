@@ -263,13 +263,13 @@ def _announcements(
     submission: Submission, office: Office, destinations: list[Destination]
 ) -> list[OutboxMessage]:
     """One signed webhook per active webhook destination of the office: that a submission is
-    there and where to fetch it (no personal data in the announcement)."""
+    there and where to fetch it (no personal data in the announcement). Address and secret
+    are read when it is sent: a destination switched off meanwhile gets nothing."""
     return [
         outbox_message_build(
-            topic="webhook.post",
+            topic="submissions.webhook",
             payload={
-                "url": destination.url,
-                "secret": destination.secret_encrypted,
+                "destination_id": destination.pk,
                 "body": {
                     "event": "submission.received",
                     "reference": submission.reference,
@@ -451,6 +451,26 @@ def api_token_revoke(*, prefix: str, actor: User | None) -> int:
                 after={"revoked": True, "name": token.name},
             )
     return len(tokens)
+
+
+def destination_switch_off(*, destination_id: int, actor: User | None) -> Destination | None:
+    """An office's destination gets nothing more, also nothing already queued for it (the
+    handlers check); audited. None when there is no such destination."""
+    with transaction.atomic():
+        destination = Destination.objects.select_for_update().filter(pk=destination_id).first()
+        if destination is None or not destination.active:
+            return destination
+        Destination.objects.filter(pk=destination.pk).update(active=False)
+        destination.active = False
+        audit_entry_create(
+            actor=actor,
+            action="submissions.destination.switch_off",
+            object_type="submissions.destination",
+            object_id=destination.pk,
+            before={"active": True},
+            after={"active": False, "office": destination.office_id, "kind": destination.kind},
+        )
+    return destination
 
 
 def _destination_create(*, actor: User | None, **fields: Any) -> Destination:

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from rathaus.catalog.models import Service
+from rathaus.core.models import AuditEntry
 from rathaus.core.outbox import process_batch
 from rathaus.core.webhooks import verify
 from rathaus.forms.definition import fields_of
@@ -249,6 +250,39 @@ def test_webhooks_are_signed_and_a_replay_is_refused(client: Client, office: Any
         now=1000 + 301,
     )
     assert too_old == "too old"
+
+
+def test_an_operator_switches_a_webhook_off_and_it_gets_nothing_more(
+    client: Client, office: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    holder: dict[str, str] = {}
+    with signed_receiver(holder) as receiver:
+        destination, holder["secret"] = webhook_destination_create(
+            office=office, url=receiver["url"], actor=None
+        )
+        _submit(client)  # its announcement is queued
+        listing = StringIO()
+        call_command("destinations", stdout=listing)
+        assert f"{destination.pk:>5}  on " in listing.getvalue()
+        assert receiver["url"] in listing.getvalue()
+        out = StringIO()
+        call_command("destinations", "--off", str(destination.pk), stdout=out)
+        assert "is off; 1 queued hand-over(s) to it will not be sent" in out.getvalue()
+        process_batch(worker_id="test", limit=20)
+        assert receiver["raw"] == []  # the queued announcement was not sent
+        _submit(Client())  # and a new submission announces nothing
+        process_batch(worker_id="test", limit=20)
+        assert receiver["raw"] == []
+    assert AuditEntry.objects.filter(
+        action="submissions.destination.switch_off", object_id=str(destination.pk)
+    ).exists()
+    with pytest.raises(CommandError, match="no destination with id 999999"):
+        call_command("destinations", "--off", "999999")
 
 
 def test_an_operator_revokes_a_token_at_once(office: Any) -> None:
