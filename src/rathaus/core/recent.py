@@ -16,14 +16,14 @@ _ALL: list[Recent[object]] = []
 
 
 class Recent(Generic[T]):
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
         self._answers: dict[Hashable, tuple[float, T]] = {}
         self._lock = threading.Lock()
         _ALL.append(self)  # type: ignore[arg-type]
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        now = time.monotonic()
+        now = self.clock()
         kept = self._answers.get(key)
         if kept is not None and now - kept[0] < self.seconds:
             return kept[1]

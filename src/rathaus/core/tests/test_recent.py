@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rathaus.core import recent
 from rathaus.core.recent import Recent
 
 
-def test_an_answer_is_kept_for_its_seconds_then_asked_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_answer_is_kept_for_its_seconds_then_asked_again() -> None:
     clock = [1000.0]
-    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
     answers = iter(["first", "second", "third"])
-    kept: Recent[str] = Recent(seconds=5)
+    kept: Recent[str] = Recent(seconds=5, clock=lambda: clock[0])
     assert kept.get("slug", lambda: next(answers)) == "first"
     clock[0] += 4.9
     assert kept.get("slug", lambda: next(answers)) == "first"
