@@ -86,7 +86,7 @@ def announce_to_webhook(message: OutboxMessage) -> None:
 def deliver_to_fitconnect(message: OutboxMessage) -> None:
     """Hand a submission to a FIT-Connect destination (the plugin); continues an announced
     submission on a retry."""
-    from rathaus.submissions.contrib.fitconnect import FitConnectSender
+    from rathaus.submissions.contrib.fitconnect import FitConnectSender, OAuthClient
     from rathaus.submissions.handover import export_submission
 
     submission = _submission(message)
@@ -100,13 +100,13 @@ def deliver_to_fitconnect(message: OutboxMessage) -> None:
     )
     if delivery.delivered_at is not None:
         return
-    sender = FitConnectSender(
+    credentials = decrypt_json(destination.secret_encrypted) if destination.secret_encrypted else ""
+    sender = FitConnectSender(  # credentials: OAuth client (a dict) or a fixed token
         url=destination.url,
         destination_id=destination.external_id,
         public_key=destination.public_key or {},
-        access_token=decrypt_json(destination.secret_encrypted)
-        if destination.secret_encrypted
-        else "",
+        access_token=credentials if isinstance(credentials, str) else "",
+        oauth=OAuthClient.from_dict(credentials) if isinstance(credentials, dict) else None,
     )
     export = export_submission(submission)
     if not delivery.external_id:

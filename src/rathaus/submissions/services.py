@@ -513,15 +513,23 @@ def fitconnect_destination_create(
     destination_id: str,
     public_key: dict[str, Any],
     access_token: str = "",
+    oauth: dict[str, str] | None = None,
     actor: User | None,
 ) -> Destination:
     """A FIT-Connect destination for ``office``: its Submission API, its id there and its
-    public encryption key (a JWK with ``kid``); the access token is kept encrypted."""
+    public encryption key (a JWK with ``kid``). Access through ``oauth`` (``token_url``,
+    ``client_id``, ``client_secret``, optionally ``scope``: FIT-Connect's client credentials)
+    or a fixed ``access_token``; either is kept encrypted."""
     from jwcrypto import jwk
+
+    from rathaus.submissions.contrib.fitconnect import OAuthClient
 
     key = jwk.JWK(**public_key)
     if key.has_private or key.get("kty") != "RSA":
         raise ValueError("the public RSA key of the destination, without its private part")
+    if oauth is not None:
+        OAuthClient.from_dict(oauth)  # refuses what could never work
+    credentials: dict[str, str] | str = oauth if oauth is not None else access_token
     return _destination_create(
         actor=actor,
         office=office,
@@ -529,7 +537,7 @@ def fitconnect_destination_create(
         url=url,
         external_id=destination_id[:100],
         public_key=key.export_public(as_dict=True),
-        secret_encrypted=encrypt_json(access_token) if access_token else "",
+        secret_encrypted=encrypt_json(credentials) if credentials else "",
     )
 
 

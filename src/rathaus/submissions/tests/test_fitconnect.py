@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,11 @@ from django.test import Client
 from jwcrypto import jwe, jwk
 
 from rathaus.catalog.models import Service
+from rathaus.core.crypto import encrypt_json
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import process_batch
-from rathaus.submissions.models import Delivery, Submission
+from rathaus.submissions.contrib.fitconnect import OAuthClient, forget_token
+from rathaus.submissions.models import Delivery, Destination, Submission
 from rathaus.submissions.services import fitconnect_destination_create
 from rathaus.submissions.tests.test_submitting import demo_forms, fill_in_dog_form  # noqa: F401
 
@@ -29,14 +32,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_forms")]
 
 @contextmanager
 def submission_api(
-    private_key: jwk.JWK, *, fail_first_put: bool = False
+    private_key: jwk.JWK, *, fail_first_put: bool = False, clients: dict[str, str] | None = None
 ) -> Iterator[dict[str, Any]]:
+    """A Submission API with its OAuth token endpoint (``/token``: client credentials of
+    ``clients``, id to secret); it takes the fixed token "zustell-token" or one it issued."""
     state: dict[str, Any] = {
         "url": "",
         "announced": [],
         "attachments": {},
         "submitted": {},
         "fail": fail_first_put,
+        "issued": [],
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -50,8 +56,22 @@ def submission_api(
             self.end_headers()
             self.wfile.write(raw)
 
+        def _authorised(self) -> bool:
+            given = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            return given == "zustell-token" or given in state["issued"]
+
         def do_POST(self) -> None:  # noqa: N802
-            if self.headers.get("Authorization") != "Bearer zustell-token":
+            if self.path == "/token":
+                form = dict(urllib.parse.parse_qsl(self._body().decode()))
+                known = (clients or {}).get(form.get("client_id", ""))
+                if form.get("grant_type") != "client_credentials" or not known:
+                    return self._answer(400, {"error": "invalid_request"})
+                if form.get("client_secret") != known:
+                    return self._answer(401, {"error": "invalid_client"})
+                state["issued"].append(f"issued-{len(state['issued']) + 1}")
+                token = {"access_token": state["issued"][-1], "expires_in": 1800}
+                return self._answer(200, {**token, "token_type": "Bearer"})
+            if not self._authorised():
                 return self._answer(401)
             announced = json.loads(self._body())
             submission_id = str(uuid.uuid4())
@@ -60,6 +80,8 @@ def submission_api(
 
         def do_PUT(self) -> None:  # noqa: N802
             body = self._body()
+            if not self._authorised():
+                return self._answer(401)
             parts = self.path.strip("/").split("/")
             if state["fail"]:
                 state["fail"] = False
@@ -159,6 +181,63 @@ def test_a_retry_continues_the_announced_submission(client: Client, office: Any)
     assert Submission.objects.count() == 1
 
 
+def test_fit_connect_access_through_oauth_client_credentials(office: Any) -> None:
+    from django.utils import timezone
+
+    key = _key()
+    with submission_api(key, clients={"rathaus-leipzig": "s3cret"}) as api:
+        right = {
+            "token_url": api["url"] + "/token",
+            "client_id": "rathaus-leipzig",
+            "client_secret": "s3cret",
+        }
+        fitconnect_destination_create(
+            office=office,
+            url=api["url"],
+            destination_id=str(uuid.uuid4()),
+            public_key=key.export_public(as_dict=True),
+            oauth=right,
+            actor=None,
+        )
+        for other in Client(), Client():
+            fill_in_dog_form(other)
+            other.post("/antraege/absenden/hund-anmelden/")
+        process_batch(worker_id="test", limit=20)
+        assert Delivery.objects.filter(delivered_at__isnull=False).count() == 2
+        assert api["issued"] == ["issued-1"]  # one token for both, kept until it expires
+        # a wrong client secret: nothing is announced, the delivery waits for a retry
+        Destination.objects.update(secret_encrypted=encrypt_json({**right, "client_secret": "x"}))
+        forget_token(OAuthClient.from_dict(right))
+        third = Client()
+        fill_in_dog_form(third)
+        third.post("/antraege/absenden/hund-anmelden/")
+        process_batch(worker_id="test", limit=20)
+        failed = OutboxMessage.objects.get(topic="submissions.fitconnect", delivered_at=None)
+        assert "token: 401" in failed.last_error and failed.status == "pending"
+        assert len(api["announced"]) == 2
+        Destination.objects.update(secret_encrypted=encrypt_json(right))  # put right again
+        OutboxMessage.objects.filter(pk=failed.pk).update(available_at=timezone.now())
+        process_batch(worker_id="test", limit=20)
+        assert len(api["announced"]) == 3
+    assert Delivery.objects.filter(delivered_at__isnull=False).count() == 3
+
+
+def test_oauth_settings_that_could_never_work_are_refused(office: Any) -> None:
+    for oauth, why in (
+        ({"token_url": "ftp://x/token", "client_id": "a", "client_secret": "b"}, "http"),
+        ({"token_url": "https://x/token", "client_id": "a", "client_secret": ""}, "both"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            fitconnect_destination_create(
+                office=office,
+                url="https://example.org",
+                destination_id="x",
+                public_key=_key().export_public(as_dict=True),
+                oauth=oauth,
+                actor=None,
+            )
+
+
 def test_a_private_key_is_refused_as_a_destination_key(office: Any) -> None:
     with pytest.raises(ValueError, match="without its private part"):
         fitconnect_destination_create(
@@ -168,3 +247,36 @@ def test_a_private_key_is_refused_as_a_destination_key(office: Any) -> None:
             public_key=_key().export_private(as_dict=True),
             actor=None,
         )
+
+
+def test_the_command_takes_the_client_secret_only_from_the_environment(
+    office: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from rathaus.core.crypto import decrypt_json
+
+    key_file = tmp_path / "destination.jwk"
+    key_file.write_text(json.dumps(_key().export_public(as_dict=True)))
+    args = [
+        "add-fitconnect-destination",
+        f"--office={office.pk}",
+        "--url=https://submission-api.example.org",
+        "--destination-id=abc",
+        f"--key={key_file}",
+        "--token-url=https://auth.example.org/token",
+        "--client-id=rathaus-leipzig",
+    ]
+    monkeypatch.delenv("FITCONNECT_CLIENT_SECRET", raising=False)
+    with pytest.raises(CommandError, match="FITCONNECT_CLIENT_SECRET"):
+        call_command(*args)
+    monkeypatch.setenv("FITCONNECT_CLIENT_SECRET", "s3cret")
+    out = StringIO()
+    call_command(*args, stdout=out)
+    destination = Destination.objects.get()
+    assert "s3cret" not in destination.secret_encrypted
+    assert decrypt_json(destination.secret_encrypted)["client_id"] == "rathaus-leipzig"
+    assert f"FIT-Connect destination {destination.pk}" in out.getvalue()
