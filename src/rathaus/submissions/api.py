@@ -111,6 +111,11 @@ def _body(request: HttpRequest) -> Any:
         raise HttpError(400, "malformed") from None
 
 
+def _has_nul(data: Any) -> bool:
+    """A NUL character in any text or key of the parsed data."""
+    return any("\x00" in path or "\x00" in text for path, text in texts(data))
+
+
 def _fingerprint(data: Any, request: HttpRequest) -> str:
     """What was sent: the data and every file part (name and content)."""
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
@@ -187,8 +192,7 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
         if done.request_hash != fingerprint:
             return _conflict()
         return _created(request, done, replayed=True)
-    multipart = request.content_type == "multipart/form-data"  # JSON bodies: the middleware
-    if multipart and "\\u0000" in json.dumps(data):  # how JSON writes a NUL character
+    if request.content_type != "application/json" and _has_nul(data):  # JSON: the middleware
         raise HttpError(400, "NUL")  # never meant, and no text column can store it
     if not isinstance(data, dict):
         return _invalid([entry("$", _("Erwartet wird ein JSON-Objekt."))])

@@ -17,12 +17,13 @@ token works too (tests, a Zustelldienst without OAuth)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,8 +61,14 @@ class OAuthClient:
 
     token_url: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     scope: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Whose token it is: a destination with another (or a wrong) secret never gets it."""
+        secret = hashlib.sha256(self.client_secret.encode()).hexdigest()
+        return (self.token_url, self.client_id, self.scope, secret)
 
     def __post_init__(self) -> None:
         if urlsplit(self.token_url).scheme not in {"http", "https"}:
@@ -80,7 +87,7 @@ class OAuthClient:
 
 
 EARLY_SECONDS = 60  # a token is fetched anew this long before it expires
-_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+_tokens: dict[tuple[str, str, str, str], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
@@ -100,7 +107,7 @@ def _request(method: str, url: str, body: bytes, headers: dict[str, str], what: 
 def access_token(client: OAuthClient) -> str:
     """A valid access token for ``client``: the kept one, else a new one (client credentials
     grant, RFC 6749 section 4.4)."""
-    key = (client.token_url, client.client_id, client.scope)
+    key = client.key
     with _tokens_lock:
         kept = _tokens.get(key)
     if kept is not None and kept[1] > time.monotonic():
@@ -130,7 +137,7 @@ def access_token(client: OAuthClient) -> str:
 
 def forget_token(client: OAuthClient) -> None:
     with _tokens_lock:
-        _tokens.pop((client.token_url, client.client_id, client.scope), None)
+        _tokens.pop(client.key, None)
 
 
 class FitConnectSender:

@@ -142,14 +142,21 @@ def test_malformed_bodies_get_a_clear_answer(
     assert set(response.json()["messages"]) == {"de", "en"}
 
 
-def test_a_nul_character_in_the_data_part_of_a_multipart_body_is_refused(
-    client: Client,
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain", "application/x"])
+def test_a_nul_character_in_the_data_is_refused_however_it_is_sent(
+    client: Client, content_type: str
 ) -> None:
     data = json.dumps({**VALID, "vorname": "Er\u0000ika"})
-    response = client.post(URL, {"data": data})
+    if content_type == "multipart/form-data":
+        response = client.post(URL, {"data": data})
+    else:
+        response = client.post(URL, data, content_type=content_type)
     assert response.status_code == 400
     assert set(response.json()["messages"]) == {"de", "en"}
     assert not Submission.objects.exists()
+    # a backslash followed by "u0000" is just text
+    text = json.dumps({**VALID, "vorname": "Er\\u0000ika"})
+    assert client.post(URL, text, content_type="text/plain").status_code == 201
 
 
 def test_a_version_superseded_a_moment_ago_takes_no_submission(client: Client) -> None:

@@ -22,7 +22,7 @@ from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import process_batch
-from rathaus.submissions.contrib.fitconnect import OAuthClient, forget_token
+from rathaus.submissions.contrib.fitconnect import OAuthClient
 from rathaus.submissions.models import Delivery, Destination, Submission
 from rathaus.submissions.services import fitconnect_destination_create
 from rathaus.submissions.tests.test_submitting import demo_forms, fill_in_dog_form  # noqa: F401
@@ -206,8 +206,8 @@ def test_fit_connect_access_through_oauth_client_credentials(office: Any) -> Non
         assert Delivery.objects.filter(delivered_at__isnull=False).count() == 2
         assert api["issued"] == ["issued-1"]  # one token for both, kept until it expires
         # a wrong client secret: nothing is announced, the delivery waits for a retry
+        # (the token kept for the right secret is not used for a wrong one)
         Destination.objects.update(secret_encrypted=encrypt_json({**right, "client_secret": "x"}))
-        forget_token(OAuthClient.from_dict(right))
         third = Client()
         fill_in_dog_form(third)
         third.post("/antraege/absenden/hund-anmelden/")
@@ -220,6 +220,13 @@ def test_fit_connect_access_through_oauth_client_credentials(office: Any) -> Non
         process_batch(worker_id="test", limit=20)
         assert len(api["announced"]) == 3
     assert Delivery.objects.filter(delivered_at__isnull=False).count() == 3
+
+
+def test_the_client_secret_never_shows_in_a_log_or_traceback() -> None:
+    client = OAuthClient(
+        token_url="https://auth.example.org/token", client_id="a", client_secret="s3"
+    )
+    assert "s3" not in repr(client) and "s3" not in str(client)
 
 
 def test_oauth_settings_that_could_never_work_are_refused(office: Any) -> None:

@@ -285,6 +285,37 @@ def test_an_operator_switches_a_webhook_off_and_it_gets_nothing_more(
         call_command("destinations", "--off", "999999")
 
 
+def test_webhooks_queued_before_the_upgrade_name_their_destination_after_it(
+    office: Any,
+) -> None:
+    """Migration 0008: an old ``webhook.post`` row of a submission becomes a message that a
+    switched-off destination stops too; other webhooks are left alone."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from rathaus.core.services import outbox_message_create
+
+    destination, _secret = webhook_destination_create(
+        office=office, url="http://127.0.0.1:9/hook", actor=None
+    )
+    body = {"event": "submission.received", "reference": "L-2026-2345-6789"}
+    old = outbox_message_create(
+        topic="webhook.post",
+        payload={"url": destination.url, "secret": destination.secret_encrypted, "body": body},
+        idempotency_key=f"webhook:{destination.pk}:L-2026-2345-6789",
+    )
+    other = outbox_message_create(topic="webhook.post", payload={"url": "http://x/"})
+    import_module(
+        "rathaus.submissions.migrations.0008_webhook_messages_by_destination"
+    ).by_destination(apps, None)
+    old.refresh_from_db()
+    assert old.topic == "submissions.webhook"
+    assert old.payload == {"destination_id": destination.pk, "body": body}  # no secret in it
+    other.refresh_from_db()
+    assert other.topic == "webhook.post"
+
+
 def test_an_operator_revokes_a_token_at_once(office: Any) -> None:
     from io import StringIO
 
