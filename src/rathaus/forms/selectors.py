@@ -53,20 +53,17 @@ def forget_current_version(slug: str) -> None:
 
 
 def version_still_current(version: FormVersion) -> tuple[str, list[Any]]:
-    """An SQL condition with its parameters: ``version`` is published and no newer version of
-    its form is. For the statement that writes a submission (core.inserts ``only_if``), so
-    that an answer ``form_published_version`` kept for a few seconds cannot let one in."""
+    """An SQL condition with its parameters: ``version`` is its form's latest published one.
+    For the statement that writes a submission (core.inserts ``only_if``), so that an answer
+    ``form_published_version`` kept for a few seconds cannot let one in."""
     meta, qn = FormVersion._meta, connection.ops.quote_name
-    table = qn(meta.db_table)
     columns = {field.name: qn(field.column) for field in meta.concrete_fields}
-    pk, form, number, status = (columns[name] for name in ("id", "form", "number", "status"))
+    form, number, status = (columns[name] for name in ("form", "number", "status"))
     sql = (
-        f"EXISTS (SELECT 1 FROM {table} WHERE {pk} = %s AND {status} = %s) "  # noqa: S608
-        f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {form} = %s AND {status} = %s "
-        f"AND {number} > %s)"
+        f"(SELECT MAX({number}) FROM {qn(meta.db_table)} "  # noqa: S608 - names from the model
+        f"WHERE {form} = %s AND {status} = %s) = %s"
     )
-    published = VersionStatus.PUBLISHED.value
-    return sql, [version.pk, published, version.form_id, published, version.number]
+    return sql, [version.form_id, VersionStatus.PUBLISHED.value, version.number]
 
 
 def form_list_published() -> QuerySet[Form]:

@@ -23,11 +23,11 @@ logger = logging.getLogger(__name__)
 
 
 def _submission(message: OutboxMessage) -> Submission | None:
-    payload = message.payload
-    found = Submission.objects.select_related("version__form", "service", "office")
-    if "reference" in payload:
-        return found.filter(reference=payload["reference"]).first()
-    return found.filter(pk=payload["submission_id"]).first()  # written before 2026-11-26
+    return (
+        Submission.objects.select_related("version__form", "service", "office")
+        .filter(reference=message.payload["reference"])
+        .first()
+    )
 
 
 @outbox_handler("submissions.receipt")

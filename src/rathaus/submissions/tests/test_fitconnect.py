@@ -229,29 +229,27 @@ def test_the_client_secret_never_shows_in_a_log_or_traceback() -> None:
     assert "s3" not in repr(client) and "s3" not in str(client)
 
 
-def test_oauth_settings_that_could_never_work_are_refused(office: Any) -> None:
-    for oauth, why in (
-        ({"token_url": "ftp://x/token", "client_id": "a", "client_secret": "b"}, "http"),
-        ({"token_url": "https://x/token", "client_id": "a", "client_secret": ""}, "both"),
-    ):
-        with pytest.raises(ValueError, match=why):
-            fitconnect_destination_create(
-                office=office,
-                url="https://example.org",
-                destination_id="x",
-                public_key=_key().export_public(as_dict=True),
-                oauth=oauth,
-                actor=None,
-            )
-
-
-def test_a_private_key_is_refused_as_a_destination_key(office: Any) -> None:
-    with pytest.raises(ValueError, match="without its private part"):
+@pytest.mark.parametrize(
+    ("private", "oauth", "why"),
+    [
+        (True, None, "without its private part"),
+        (False, {"token_url": "ftp://x/token", "client_id": "a", "client_secret": "b"}, "http"),
+        (False, {"token_url": "https://x/token", "client_id": "a", "client_secret": ""}, "both"),
+    ],
+)
+def test_destination_settings_that_could_never_work_are_refused(
+    office: Any, private: bool, oauth: dict[str, str] | None, why: str
+) -> None:
+    key = _key()
+    with pytest.raises(ValueError, match=why):
         fitconnect_destination_create(
             office=office,
             url="https://example.org",
             destination_id="x",
-            public_key=_key().export_private(as_dict=True),
+            public_key=key.export_private(as_dict=True)
+            if private
+            else key.export_public(as_dict=True),
+            oauth=oauth,
             actor=None,
         )
 

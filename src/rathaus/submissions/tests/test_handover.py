@@ -306,9 +306,7 @@ def test_webhooks_queued_before_the_upgrade_name_their_destination_after_it(
         idempotency_key=f"webhook:{destination.pk}:L-2026-2345-6789",
     )
     other = outbox_message_create(topic="webhook.post", payload={"url": "http://x/"})
-    import_module(
-        "rathaus.submissions.migrations.0008_webhook_messages_by_destination"
-    ).by_destination(apps, None)
+    import_module("rathaus.submissions.migrations.0008_queued_messages").todays_shape(apps, None)
     old.refresh_from_db()
     assert old.topic == "submissions.webhook"
     assert old.payload == {"destination_id": destination.pk, "body": body}  # no secret in it
