@@ -116,15 +116,18 @@ def gunicorn(env: dict[str, str], workers: int | str) -> Iterator[str]:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(wrk: str, url: str, script: Path | None = None) -> dict[str, float]:
+def run_wrk(
+    wrk: str, url: str, script: Path | None = None, *, warm_up: bool = True, duration: str = ""
+) -> dict[str, float]:
     extra = ["-s", str(script)] if script else []
-    subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", "-d2s", *extra, url],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )  # warm-up
+    if warm_up:
+        subprocess.run(
+            [wrk, "-t1", f"-c{CONNECTIONS}", "-d2s", *extra, url],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     out = subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", *extra, url],
+        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{duration or DURATION}", "--latency", *extra, url],
         check=True,
         capture_output=True,
         text=True,

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -34,12 +35,14 @@ PARENT_ID: Any = _ParentId()
 
 
 @cache
-def _columns(model: type[Model], vendor: str) -> tuple[str, list[tuple[Field[Any, Any], bool]]]:
-    """A model's table and its columns to write, each with whether it holds text; worked out
-    once per model."""
+def _columns(
+    model: type[Model], vendor: str
+) -> tuple[str, list[tuple[Field[Any, Any], str, bool]]]:
+    """A model's table and its columns to write, each with its quoted name and whether it
+    holds text; worked out once per model."""
     qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = [
-        (field, field.get_internal_type() in {"CharField", "TextField"})
+        (field, qn(field.column), field.get_internal_type() in {"CharField", "TextField"})
         for field in model._meta.local_concrete_fields
     ]
     return qn(model._meta.db_table), fields
@@ -62,23 +65,39 @@ def _insert_sql(
     (defaults, ``auto_now``, JSON as ``save()`` has them); PARENT_ID becomes ``parent``, SQL
     that gives the parent's key, or (None) a parameter filled in later (``_Slot``)."""
     table, fields = _columns(type(obj), db.vendor)
-    qn = db.ops.quote_name
     columns, marks, params = [], [], []
-    for field, text in fields:
+    for field, column, text in fields:
         value = getattr(obj, field.attname)
         if value is None and field.primary_key and isinstance(field, AutoFieldMixin):
             continue  # the database numbers it
-        columns.append(qn(field.column))
+        columns.append(column)
         if value is PARENT_ID and parent is not None:
             marks.append(f"CAST({parent} AS varchar)" if text else parent)
             continue
-        marks.append("%s")
         if value is PARENT_ID:
+            marks.append("%s")
             params.append(_Slot(field, text))
+            continue
+        prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
+        if prepared is None:  # one value less to send
+            marks.append("NULL")
         else:
-            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection=db))
+            marks.append("%s")
+            params.append(prepared)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(marks)} {tail}"  # noqa: S608
     return sql, params
+
+
+def _binding_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor that sends the values apart from the statement (server-side binding), as
+    Django's own cursor would with OPTIONS ``server_side_binding``: a submission's values are
+    kilobytes of text that need not be quoted into the SQL in Python. The statement is not
+    prepared (Django's default, which connection poolers need)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db.ensure_connection()
+    raw = ServerBindingCursor(db.connection)
+    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
 
 
 def insert_together(
@@ -106,7 +125,7 @@ def insert_together(
             params += more
         sql = f"WITH {', '.join(parts)} SELECT {pk_column} FROM p"  # noqa: S608
         with transaction.atomic() if db.in_atomic_block else nullcontext():
-            with db.cursor() as cursor:
+            with _binding_cursor(db) as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         if row is None:

@@ -104,7 +104,7 @@ def submission_errors(
             continue  # its parts are reported on their own
         else:
             errors.append(entry(where or "$", _message(kind, _spec_at(path, specs))))
-    if not errors:
+    if not errors and any(spec.type in _BEYOND_SCHEMA for spec in specs.values()):
         errors = _beyond_schema(data, specs)
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -113,6 +113,9 @@ def submission_errors(
             seen.add((item["field"], item["message"]))
             unique.append(item)
     return unique
+
+
+_BEYOND_SCHEMA = {"iban", "daterange"}  # the field types checked beyond the JSON Schema
 
 
 def _beyond_schema(data: Any, specs: dict[str, FieldSpec], path: str = "") -> list[dict[str, Any]]:

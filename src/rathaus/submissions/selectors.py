@@ -22,10 +22,24 @@ def submission_data(submission: Submission) -> dict[str, Any]:
 
 
 def submission_status_code(submission: Submission) -> str:
-    """The secret of the status link; empty once retention anonymised the submission."""
-    if not submission.status_code_encrypted:
+    """The secret of the status link; empty once retention anonymised the submission.
+    Decrypted once per loaded submission (pages show it in several links)."""
+    encrypted = submission.status_code_encrypted
+    if not encrypted:
         return ""
-    return str(decrypt_json(submission.status_code_encrypted))
+    known = submission.__dict__.get(_STATUS_CODE)
+    if known is None or known[0] != encrypted:
+        known = (encrypted, str(decrypt_json(encrypted)))
+        status_code_known(submission, known[1])
+    return known[1]
+
+
+_STATUS_CODE = "_status_code"  # (the ciphertext, the code) on the instance
+
+
+def status_code_known(submission: Submission, code: str) -> None:
+    """Remember the plain code on the instance: who just encrypted it need not decrypt it."""
+    submission.__dict__[_STATUS_CODE] = (submission.status_code_encrypted, code)
 
 
 def submission_email(submission: Submission) -> str:

@@ -48,6 +48,7 @@ from rathaus.submissions.models import (
     Submission,
 )
 from rathaus.submissions.references import new_reference
+from rathaus.submissions.selectors import status_code_known
 
 
 class SubmissionRefused(Exception):
@@ -124,6 +125,7 @@ def submission_create(
         lambda: _service_and_office(version, service),
     )
     destinations = list(office.destinations.filter(active=True)) if office is not None else []
+    code = secrets.token_urlsafe(12)  # the status link's secret
     for _attempt in range(10):
         now = timezone.now()
         submission = Submission(
@@ -136,7 +138,7 @@ def submission_create(
             language=language[:8],
             data_encrypted=encrypt_json(data),
             email_encrypted=encrypt_json(email) if email else "",
-            status_code_encrypted=encrypt_json(secrets.token_urlsafe(12)),
+            status_code_encrypted=encrypt_json(code),
             idempotency_key=idempotency_key or None,
             request_hash=request_hash,
         )
@@ -160,6 +162,7 @@ def submission_create(
         if not written:  # a newer version was published a moment ago
             forget_current_version(version.form.slug)
             raise SubmissionRefused([entry("$", _("Dieses Formular ist nicht veröffentlicht."))])
+        status_code_known(submission, code)
         return submission, True
     raise RuntimeError("no free reference number after 10 draws")  # pragma: no cover
 
