@@ -19,8 +19,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import CharField, Field, IntegerField, Model, TextField
 from django.db.models.fields import AutoFieldMixin
 
 
@@ -34,15 +34,35 @@ class _ParentId:
 PARENT_ID: Any = _ParentId()
 
 
+def _stored_as_is(field: Field[Any, Any]) -> type | None:
+    """The type of value (str or int) that ``field`` hands to the database unchanged, when
+    it prepares values as Django's own text and integer fields do; None for any other."""
+    cls = type(field)
+    if (cls.pre_save, cls.get_db_prep_save, cls.get_db_prep_value) != (
+        Field.pre_save,
+        Field.get_db_prep_save,
+        Field.get_db_prep_value,
+    ):
+        return None
+    if cls.get_prep_value in {CharField.get_prep_value, TextField.get_prep_value}:
+        return str
+    return int if cls.get_prep_value is IntegerField.get_prep_value else None
+
+
 @cache
 def _columns(
     model: type[Model], vendor: str
-) -> tuple[str, list[tuple[Field[Any, Any], str, bool]]]:
-    """A model's table and its columns to write, each with its quoted name and whether it
-    holds text; worked out once per model."""
+) -> tuple[str, list[tuple[Field[Any, Any], str, bool, type | None]]]:
+    """A model's table and its columns to write, each with its quoted name, whether it holds
+    text and the type of value it stores as it is; worked out once per model."""
     qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = [
-        (field, qn(field.column), field.get_internal_type() in {"CharField", "TextField"})
+        (
+            field,
+            qn(field.column),
+            field.get_internal_type() in {"CharField", "TextField"},
+            _stored_as_is(field),
+        )
         for field in model._meta.local_concrete_fields
     ]
     return qn(model._meta.db_table), fields
@@ -65,8 +85,10 @@ def _insert_sql(
     (defaults, ``auto_now``, JSON as ``save()`` has them); PARENT_ID becomes ``parent``, SQL
     that gives the parent's key, or (None) a parameter filled in later (``_Slot``)."""
     table, fields = _columns(type(obj), db.vendor)
-    columns, marks, params = [], [], []
-    for field, column, text in fields:
+    columns: list[str] = []
+    marks: list[str] = []
+    params: list[Any] = []
+    for field, column, text, as_is in fields:
         value = getattr(obj, field.attname)
         if value is None and field.primary_key and isinstance(field, AutoFieldMixin):
             continue  # the database numbers it
@@ -78,7 +100,10 @@ def _insert_sql(
             marks.append("%s")
             params.append(_Slot(field, text))
             continue
-        prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
+        if as_is is not None and type(value) is as_is:
+            prepared = value  # what preparing would give: spared for the hot path
+        else:
+            prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
         if prepared is None:  # one value less to send
             marks.append("NULL")
         else:
@@ -93,11 +118,12 @@ def _binding_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     Django's own cursor would with OPTIONS ``server_side_binding``: a submission's values are
     kilobytes of text that need not be quoted into the SQL in Python. The statement is not
     prepared (Django's default, which connection poolers need)."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    import psycopg
 
     db.ensure_connection()
-    raw = ServerBindingCursor(db.connection)
-    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    raw = psycopg.Cursor(db.connection)  # not the connection's own kind: that quotes in Python
+    # wrapped as Django wraps its own (make_cursor): its errors, its query log
+    return (CursorDebugWrapper if db.queries_logged else CursorWrapper)(raw, db)
 
 
 def insert_together(
