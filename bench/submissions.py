@@ -201,11 +201,12 @@ def run_database(label: str, database_url: str, wrk: str) -> dict[str, Any]:
             run_wrk(wrk, url, script=script, warm_up=False, duration="2s")  # warm-up
         # Shorter runs taking turns: a slow spell of this shared machine hits both sides of a
         # round alike, so the ratio of each round holds where the absolute figures do not.
-        for _ in range(ROUNDS):
+        for number in range(ROUNDS):  # who goes first changes, so neither side always follows
+            order = list(urls.items()) if number % 2 == 0 else list(urls.items())[::-1]
             rounds.append(
                 {
                     name: run_wrk(wrk, url, script=script, warm_up=False, duration=ROUND_DURATION)
-                    for name, url in urls.items()
+                    for name, url in order
                 }
             )
     stored = _worker(env, "count")["submissions"]

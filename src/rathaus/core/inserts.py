@@ -20,7 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import CharField, Field, IntegerField, Model, TextField
+from django.db.models import CharField, Field, Model, TextField
 from django.db.models.fields import AutoFieldMixin
 
 
@@ -34,27 +34,26 @@ class _ParentId:
 PARENT_ID: Any = _ParentId()
 
 
-def _stored_as_is(field: Field[Any, Any]) -> type | None:
-    """The type of value (str or int) that ``field`` hands to the database unchanged, when
-    it prepares values as Django's own text and integer fields do; None for any other."""
+def _stored_as_is(field: Field[Any, Any]) -> bool:
+    """Whether ``field`` hands a str value to the database unchanged: it prepares values as
+    Django's own CharField and TextField do."""
     cls = type(field)
-    if (cls.pre_save, cls.get_db_prep_save, cls.get_db_prep_value) != (
+    return (cls.pre_save, cls.get_db_prep_save, cls.get_db_prep_value) == (
         Field.pre_save,
         Field.get_db_prep_save,
         Field.get_db_prep_value,
-    ):
-        return None
-    if cls.get_prep_value in {CharField.get_prep_value, TextField.get_prep_value}:
-        return str
-    return int if cls.get_prep_value is IntegerField.get_prep_value else None
+    ) and (cls.get_prep_value, cls.to_python) in {
+        (CharField.get_prep_value, CharField.to_python),
+        (TextField.get_prep_value, TextField.to_python),
+    }
 
 
 @cache
 def _columns(
     model: type[Model], vendor: str
-) -> tuple[str, list[tuple[Field[Any, Any], str, bool, type | None]]]:
+) -> tuple[str, list[tuple[Field[Any, Any], str, bool, bool]]]:
     """A model's table and its columns to write, each with its quoted name, whether it holds
-    text and the type of value it stores as it is; worked out once per model."""
+    text and whether it stores a str as it is; worked out once per model."""
     qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = [
         (
@@ -100,7 +99,7 @@ def _insert_sql(
             marks.append("%s")
             params.append(_Slot(field, text))
             continue
-        if as_is is not None and type(value) is as_is:
+        if as_is and type(value) is str:
             prepared = value  # what preparing would give: spared for the hot path
         else:
             prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
@@ -120,9 +119,11 @@ def _binding_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     prepared (Django's default, which connection poolers need)."""
     import psycopg
 
+    db.close_if_health_check_failed()  # as Django's own cursor() does
     db.ensure_connection()
     raw = psycopg.Cursor(db.connection)  # not the connection's own kind: that quotes in Python
-    # wrapped as Django wraps its own (make_cursor): its errors, its query log
+    # wrapped as Django wraps its own (make_cursor): its errors, its query log (which shows
+    # this statement with $1, $2 ... and its values apart, as sent)
     return (CursorDebugWrapper if db.queries_logged else CursorWrapper)(raw, db)
 
 

@@ -53,18 +53,19 @@ def forget_current_version(slug: str) -> None:
 
 
 def version_still_current(version: FormVersion) -> tuple[str, list[Any]]:
-    """An SQL condition with its parameters: no version of the form newer than the published
-    ``version`` has been published. For the statement that writes a submission (core.inserts
-    ``only_if``), so that an answer ``form_published_version`` kept for a few seconds cannot
-    let one in. (A published version stays published: nothing turns it back.)"""
+    """An SQL condition with its parameters: ``version`` is still published and no newer
+    version of its form has been published. For the statement that writes a submission
+    (core.inserts ``only_if``), so that an answer ``form_published_version`` kept for a few
+    seconds cannot let one in. (One look at the form's versions: cheaper to plan than MAX.)"""
     meta, qn = FormVersion._meta, connection.ops.quote_name
     columns = {field.name: qn(field.column) for field in meta.concrete_fields}
-    form, number, status = (columns[name] for name in ("form", "number", "status"))
+    pk, form, number, status = (columns[name] for name in ("id", "form", "number", "status"))
     sql = (
         f"NOT EXISTS (SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608 - names from the model
-        f"WHERE {form} = %s AND {status} = %s AND {number} > %s)"
+        f"WHERE {form} = %s AND ({status} = %s AND {number} > %s OR {pk} = %s AND {status} <> %s))"
     )
-    return sql, [version.form_id, VersionStatus.PUBLISHED.value, version.number]
+    published = VersionStatus.PUBLISHED.value
+    return sql, [version.form_id, published, version.number, version.pk, published]
 
 
 def form_list_published() -> QuerySet[Form]:

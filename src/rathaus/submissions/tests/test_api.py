@@ -181,6 +181,19 @@ def test_a_version_superseded_a_moment_ago_takes_no_submission(client: Client) -
     assert Submission.objects.get(reference=again.json()["reference"]).version == newer
 
 
+def test_a_version_taken_back_behind_the_app_takes_no_submission(client: Client) -> None:
+    """Nothing in Rathaus turns a published version back, but whoever does it in the
+    database is obeyed at once, not after the few seconds the current version is kept."""
+    assert _post(client, VALID).status_code == 201
+    FormVersion.objects.filter(form__slug="hund-anmelden").update(status=VersionStatus.DRAFT)
+    refused = _post(client, VALID)
+    assert refused.status_code == 422, refused.content
+    assert (
+        refused.json()["errors"][0]["messages"]["de"] == "Dieses Formular ist nicht veröffentlicht."
+    )
+    assert Submission.objects.count() == 1
+
+
 def test_an_unknown_or_unpublished_form_is_404(client: Client) -> None:
     assert _post_to(client, "/api/v1/forms/gibt-es-nicht/submissions").status_code == 404
 
