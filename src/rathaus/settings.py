@@ -135,6 +135,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file (not :memory:) so that subprocesses started by tests (worker) see the test data.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql" and envbool(
+    "RATHAUS_DB_PREPARED_STATEMENTS", True
+):
+    # Statements sent with their values apart (core.inserts: taking a submission) are
+    # prepared once per connection from their fifth run on (psycopg's default, which Django
+    # turns off): planning was half of the database's work for a submission. Django's other
+    # queries quote their values into the SQL and are never prepared. Off for a pooler in
+    # transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,7 +21,8 @@ from django.conf import settings
 django.setup()
 names = ["DEBUG", "SECRET_KEY", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
          "SECURE_HSTS_SECONDS", "SECURE_SSL_REDIRECT", "ALLOWED_HOSTS", "EMAIL_BACKEND",
-         "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_PASSWORD", "CONTENT_SECURITY_POLICY"]
+         "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_PASSWORD", "CONTENT_SECURITY_POLICY",
+         "DATABASES"]
 print(json.dumps({n: getattr(settings, n, None) for n in names}, default=str))
 """
 
@@ -51,6 +52,19 @@ def test_defaults_are_safe_debug_off_and_a_secret_key_made_once(tmp_path: Path) 
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(first["SECRET_KEY"]) >= 50
     assert _settings(tmp_path)["SECRET_KEY"] == first["SECRET_KEY"]  # kept across restarts
+
+
+def test_postgresql_prepares_the_submission_statement_unless_turned_off(tmp_path: Path) -> None:
+    """For a pooler in transaction mode that cannot keep prepared statements."""
+    url = "postgres://rathaus@db.internal:5432/rathaus"
+
+    def options(**env: str) -> dict[str, Any]:
+        found: dict[str, Any] = _settings(tmp_path, DATABASE_URL=url, **env)["DATABASES"]
+        return found["default"].get("OPTIONS", {})  # type: ignore[no-any-return]
+
+    assert options()["prepare_threshold"] == 5
+    assert "prepare_threshold" not in options(RATHAUS_DB_PREPARED_STATEMENTS="false")
+    assert "prepare_threshold" not in _settings(tmp_path)["DATABASES"]["default"]["OPTIONS"]
 
 
 def test_demo_mode_turns_debug_on(tmp_path: Path) -> None:
