@@ -115,8 +115,9 @@ def _insert_sql(
 def _binding_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     """A cursor that sends the values apart from the statement (server-side binding), as
     Django's own cursor would with OPTIONS ``server_side_binding``: a submission's values are
-    kilobytes of text that need not be quoted into the SQL in Python. The statement is not
-    prepared (Django's default, which connection poolers need)."""
+    kilobytes of text that need not be quoted into the SQL in Python. Being the same text each
+    time, the statement is prepared by the connection once it has run often enough, where the
+    settings allow it (``prepare_threshold``, RATHAUS_DB_PREPARED_STATEMENTS)."""
     import psycopg
 
     db.close_if_health_check_failed()  # as Django's own cursor() does
