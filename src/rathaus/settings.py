@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "rathaus.catalog",
     "rathaus.forms",
     "rathaus.submissions",
+    "rathaus.cases",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",

@@ -164,6 +164,12 @@ class Service(TimeStampedModel):
     )
     fee_regulation = models.CharField(_("Gebührenordnung"), max_length=300, blank=True)
     processing_time = models.CharField(_("Bearbeitungsdauer"), max_length=200, blank=True)
+    processing_days = models.PositiveSmallIntegerField(
+        _("Bearbeitungsfrist in Arbeitstagen"),
+        null=True,
+        blank=True,
+        help_text=_("Daraus wird das Fälligkeitsdatum eines Vorgangs berechnet."),
+    )
     keywords = models.TextField(
         _("Suchbegriffe"),
         blank=True,

@@ -10,3 +10,5 @@ class SubmissionStatus(models.TextChoices):
     QUERY = "query", _("Rückfrage")
     DECIDED = "decided", _("entschieden")
     CLOSED = "closed", _("abgeschlossen")
+    FORWARDED = "forwarded", _("weitergeleitet")
+    WITHDRAWN = "withdrawn", _("zurückgezogen")

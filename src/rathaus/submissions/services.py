@@ -226,6 +226,14 @@ def _rows_of(
             )
         )
     if submission.office is not None:
+        rows.append(  # the case in the office's inbox (the cases app)
+            outbox_message_build(
+                topic="cases.open",
+                payload={"reference": submission.reference},
+                idempotency_key=f"case:{submission.reference}",
+                max_attempts=12,
+            )
+        )
         rows += _announcements(submission, submission.office, destinations)
         rows += _deliveries(submission, destinations)
     return rows

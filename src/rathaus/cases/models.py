@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.accounts.models import Office
+from rathaus.cases.constants import CaseStatus, Decision, Priority
+from rathaus.catalog.models import Service
+from rathaus.core.models import TimeStampedModel
+from rathaus.submissions.models import Submission
+
+
+class Tag(models.Model):
+    """A label an office gives its cases ("Eilt", "Nachweis fehlt")."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="case_tags")
+    name = models.CharField(_("Name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("Schlagwort")
+        verbose_name_plural = _("Schlagwörter")
+        constraints = [models.UniqueConstraint(fields=["office", "name"], name="case_tag_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(TimeStampedModel):
+    """A submission as the responsible office works on it. Changed only through
+    ``cases.services``; ``version`` counts the changes (optimistic locking)."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="case")
+    reference = models.CharField(_("Aktenzeichen"), max_length=40, unique=True)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(
+        _("Status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.RECEIVED
+    )
+    decision = models.CharField(
+        _("Entscheidung"), max_length=20, choices=Decision.choices, blank=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("bearbeitet von"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("Priorität"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    received_at = models.DateTimeField(_("eingegangen am"), default=timezone.now)
+    due_on = models.DateField(_("fällig am"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("abgeschlossen am"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("Vorgang")
+        verbose_name_plural = _("Vorgänge")
+        indexes = [
+            models.Index(fields=["office", "status", "due_on"], name="case_inbox_due"),
+            models.Index(fields=["office", "received_at"], name="case_inbox_received"),
+            models.Index(fields=["assignee", "status"], name="case_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CaseEvent(models.Model):
+    """The case's history: its opening, every transition and assignment, with who and when.
+    What the citizen is told goes to the submission's timeline (encrypted), not here."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("angelegt")
+        TRANSITION = "transition", _("Statuswechsel")
+        ASSIGNMENT = "assignment", _("Zuweisung")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
+    details = models.JSONField(default=dict, blank=True)  # ids and choices, no personal data
+
+    class Meta:
+        verbose_name = _("Vorgangsereignis")
+        verbose_name_plural = _("Vorgangsereignisse")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_history")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"

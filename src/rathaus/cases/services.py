@@ -1,0 +1,183 @@
+"""Everything that changes a case. Views, the API and outbox handlers call these; nothing
+else writes ``Case`` or ``CaseEvent``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.accounts.models import Office, OfficeMembership, User
+from rathaus.cases.constants import CaseStatus, Decision
+from rathaus.cases.deadlines import add_working_days
+from rathaus.cases.models import Case, CaseEvent
+from rathaus.cases.workflow import allowed_after
+from rathaus.core.crypto import encrypt_json
+from rathaus.core.services import audit_entry_create
+from rathaus.submissions.models import StatusEvent, Submission
+
+
+class CaseRefused(Exception):
+    """The change is not allowed; ``message`` says why, in the language active when it is
+    read (German first)."""
+
+    def __init__(self, template: Any, **params: Any) -> None:
+        super().__init__(template)
+        self.template, self.params = template, params
+
+    @property
+    def message(self) -> str:
+        text = str(self.template)
+        return text % {k: str(v) for k, v in self.params.items()} if self.params else text
+
+
+class CaseConflict(Exception):
+    """Someone else changed the case meanwhile: nothing was written."""
+
+    message = _(
+        "Der Vorgang wurde inzwischen von jemand anderem geändert. Bitte laden Sie ihn neu."
+    )
+
+
+def case_open(*, submission: Submission) -> Case | None:
+    """The case of ``submission`` in the inbox of its office, with its due date (the
+    service's processing time in working days, Saxony's holidays excepted); the existing case
+    when it was opened before; None when no office is responsible."""
+    if submission.office_id is None:
+        return None
+    existing = Case.objects.filter(submission=submission).first()
+    if existing is not None:
+        return existing
+    service = submission.service
+    received = timezone.localdate(submission.submitted_at)
+    days = service.processing_days if service is not None else None
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                submission=submission,
+                reference=submission.reference,
+                service=service,
+                office_id=submission.office_id,
+                received_at=submission.submitted_at,
+                due_on=add_working_days(received, days) if days else None,
+            )
+            CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.OPENED,
+                at=submission.submitted_at,
+                to_status=CaseStatus.RECEIVED,
+            )
+            audit_entry_create(
+                actor=None,
+                action="case.open",
+                object_type="cases.case",
+                object_id=case.pk,
+                after={"reference": case.reference, "office": case.office_id},
+            )
+    except IntegrityError:  # opened by a delivery of the same message running alongside
+        return Case.objects.get(submission=submission)
+    return case
+
+
+def case_transition(
+    *,
+    case: Case,
+    to: str,
+    actor: User | None,
+    version: int,
+    citizen_text: str = "",
+    decision: str = "",
+    office: Office | None = None,
+) -> Case:
+    """Move ``case`` to status ``to`` if the workflow allows it from its status and nobody
+    changed it since ``version``. Writes the history, the audit entry and the citizen's
+    timeline entry (with ``citizen_text``, what the citizen reads). ``decision`` is needed
+    for "entschieden", ``office`` (another one) for "weitergeleitet"."""
+    if to not in allowed_after(case.status):
+        raise CaseRefused(
+            _("Ein Vorgang im Status „%(current)s“ kann nicht „%(next)s“ werden."),
+            current=CaseStatus(case.status).label,
+            next=CaseStatus(to).label if to in CaseStatus.values else to,
+        )
+    if to == CaseStatus.DECIDED and decision not in Decision.values:
+        raise CaseRefused(_("Bitte wählen Sie eine Entscheidung."))
+    if to == CaseStatus.FORWARDED and (office is None or office.pk == case.office_id):
+        raise CaseRefused(_("Bitte wählen Sie eine andere Stelle, an die weitergeleitet wird."))
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": to, "version": F("version") + 1, "updated_at": now}
+    if to == CaseStatus.DECIDED:
+        changes["decision"] = decision
+    if to in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN):
+        changes["closed_at"] = now
+    if to == CaseStatus.FORWARDED and office is not None:  # checked above: another office
+        changes.update(office=office, assignee=None)
+    before = {"status": case.status, "office": case.office_id, "version": version}
+    with transaction.atomic():
+        changed = Case.objects.filter(pk=case.pk, version=version, status=case.status).update(
+            **changes
+        )
+        if not changed:
+            raise CaseConflict
+        details: dict[str, Any] = {"decision": decision} if decision else {}
+        if office is not None:
+            details["office"] = office.pk
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.TRANSITION,
+            at=now,
+            actor=actor,
+            from_status=case.status,
+            to_status=to,
+            details=details,
+        )
+        StatusEvent.objects.create(
+            submission_id=case.submission_id,
+            status=to,
+            at=now,
+            message_encrypted=encrypt_json(citizen_text) if citizen_text else "",
+        )
+        Submission.objects.filter(pk=case.submission_id).update(status=to)
+        audit_entry_create(
+            actor=actor,
+            action="case.transition",
+            object_type="cases.case",
+            object_id=case.pk,
+            before=before,
+            after={"status": to, "office": office.pk if office else case.office_id, **details},
+        )
+    case.refresh_from_db()
+    return case
+
+
+def case_assign(*, case: Case, assignee: User | None, actor: User | None, version: int) -> Case:
+    """Give ``case`` to ``assignee`` (a member of the case's office), or to nobody."""
+    if (
+        assignee is not None
+        and not OfficeMembership.objects.filter(user=assignee, office_id=case.office_id).exists()
+    ):
+        raise CaseRefused(_("Diese Person gehört nicht zur zuständigen Stelle."))
+    with transaction.atomic():
+        changed = Case.objects.filter(pk=case.pk, version=version).update(
+            assignee=assignee, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not changed:
+            raise CaseConflict
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ASSIGNMENT,
+            actor=actor,
+            details={"assignee": assignee.pk if assignee else None},
+        )
+        audit_entry_create(
+            actor=actor,
+            action="case.assign",
+            object_type="cases.case",
+            object_id=case.pk,
+            before={"assignee": case.assignee_id},
+            after={"assignee": assignee.pk if assignee else None},
+        )
+    case.refresh_from_db()
+    return case
