@@ -63,6 +63,15 @@ def _visible_office_ids(user: User) -> set[int]:
     return visible
 
 
+def office_ids_working_in(*, user: AnyUser) -> set[int]:
+    """The offices whose work ``user`` does: those they are a member of, and for leads every
+    unit below. Unlike ``office_list_for_user``, department staff and administrators get no
+    more than their memberships: applications are read by the office that handles them."""
+    if not user.is_authenticated:
+        return set()
+    return _visible_office_ids(user)
+
+
 def office_list_for_user(*, user: AnyUser) -> QuerySet[Office]:
     """Offices ``user`` may open as staff: their own, and for leads every unit below."""
     if not user.is_authenticated:

@@ -22,7 +22,6 @@ from rathaus.cases.services import (
     case_open,
     case_transition,
 )
-from rathaus.catalog.models import Service
 from rathaus.core.models import AuditEntry, OutboxMessage
 from rathaus.core.outbox import process_batch
 from rathaus.submissions.models import Submission
@@ -30,16 +29,7 @@ from rathaus.submissions.selectors import submission_timeline
 from rathaus.submissions.tests.test_submitting import demo_forms, fill_in_dog_form  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_forms")]
-DOG_TAX = "99102013000000"
-
-
-@pytest.fixture
-def office(offices: dict[str, Any]) -> Any:
-    service = Service.objects.get(leika_key=DOG_TAX)
-    service.offices.add(offices["ordnungsamt"])
-    service.processing_days = 10
-    service.save(update_fields=["processing_days"])
-    return offices["ordnungsamt"]
+DOG_TAX = "99102013000000"  # the demo dog form's service, given 10 working days (conftest)
 
 
 def _submit() -> Submission:
