@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from rathaus.cases import handlers  # noqa: F401 - registers outbox handlers
+        from rathaus.core import rotation
+
+        rotation.register_fields("cases.CaseNote", "text_encrypted")

@@ -73,6 +73,26 @@ class Case(TimeStampedModel):
         return self.reference
 
 
+class CaseNote(models.Model):
+    """An internal note on a case: for the office only, never shown to the citizen; its
+    text is encrypted (it may name people)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(default=timezone.now)
+    text_encrypted = models.TextField()
+
+    class Meta:
+        verbose_name = _("interne Notiz")
+        verbose_name_plural = _("interne Notizen")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} note {self.pk}"
+
+
 class CaseEvent(models.Model):
     """The case's history: its opening, every transition and assignment, with who and when.
     What the citizen is told goes to the submission's timeline (encrypted), not here."""

@@ -5,6 +5,7 @@ administrators included: they get statistics, not applications)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -15,6 +16,7 @@ from rathaus.accounts.models import Office
 from rathaus.accounts.selectors import AnyUser, office_ids_working_in
 from rathaus.cases.models import Case
 from rathaus.cases.workflow import OPEN
+from rathaus.core.crypto import decrypt_json
 from rathaus.submissions.references import normalise
 
 SORTS = {  # what the inbox can be sorted by, each with a tie-breaker for stable pages
@@ -40,6 +42,15 @@ def case_get_for_user(*, user: AnyUser, case_id: int) -> Case:
     if case.office_id not in office_ids_working_in(user=user):
         raise PermissionDenied
     return case
+
+
+def case_notes(*, case: Case) -> list[dict[str, Any]]:
+    """The internal notes of a case already opened through ``case_get_for_user``, oldest
+    first, decrypted."""
+    return [
+        {"at": note.at, "author": note.author, "text": decrypt_json(note.text_encrypted)}
+        for note in case.notes.select_related("author")
+    ]
 
 
 def case_offices_for_user(*, user: AnyUser) -> QuerySet[Office]:

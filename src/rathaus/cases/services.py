@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts.models import Office, OfficeMembership, User
 from rathaus.cases.constants import CaseStatus, Decision
 from rathaus.cases.deadlines import add_working_days
-from rathaus.cases.models import Case, CaseEvent
+from rathaus.cases.models import Case, CaseEvent, CaseNote
 from rathaus.cases.workflow import allowed_after
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.services import audit_entry_create
@@ -150,6 +150,31 @@ def case_transition(
         )
     case.refresh_from_db()
     return case
+
+
+NOTE_MAX_CHARS = 10_000
+
+
+def case_note_add(*, case: Case, author: User | None, text: str) -> CaseNote:
+    """An internal note on ``case``, stored encrypted. The audit log records that a note was
+    written, not its text."""
+    text = text.strip()
+    if not text:
+        raise CaseRefused(_("Bitte schreiben Sie eine Notiz."))
+    if len(text) > NOTE_MAX_CHARS:
+        raise CaseRefused(
+            _("Eine Notiz darf höchstens %(max)s Zeichen lang sein."), max=NOTE_MAX_CHARS
+        )
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, author=author, text_encrypted=encrypt_json(text))
+        audit_entry_create(
+            actor=author,
+            action="case.note",
+            object_type="cases.case",
+            object_id=case.pk,
+            after={"note": note.pk},
+        )
+    return note
 
 
 def case_assign(*, case: Case, assignee: User | None, actor: User | None, version: int) -> Case:
