@@ -23,7 +23,7 @@ from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_json
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.models import FormVersion
-from rathaus.submissions.models import IssuedReference, Submission
+from rathaus.submissions.models import IssuedReference, StatusEvent, Submission
 from rathaus.submissions.references import new_reference
 
 # Where seeded cases stand, with how often, and the path that led there.
@@ -97,19 +97,33 @@ def _batch(
     weights: list[float],
     now: datetime,
 ) -> int:
-    references: dict[str, None] = {}
-    while len(references) < size:
-        when = now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
-        references[new_reference(settings.REFERENCE_PREFIX, when.year)] = None
-    taken = set(
-        IssuedReference.objects.filter(value__in=references).values_list("value", flat=True)
-    )
-    fresh = [r for r in references if r not in taken]
-    submissions, plans = [], []
-    for reference in fresh:
+    """One batch: each case received within the last two years (its reference number of that
+    year), its steps a few hours to days apart and never after ``now``; the citizen's
+    timeline has the same steps; a forwarded case sits in the office it went to."""
+    offices = sorted({office_id for _v, _s, office_id in targets})
+    drawn: dict[str, datetime] = {}
+    while len(drawn) < size:
+        received = now - timedelta(minutes=rng.randrange(1, 2 * 365 * 24 * 60))
+        year = timezone.localtime(received).year
+        drawn.setdefault(new_reference(settings.REFERENCE_PREFIX, year), received)
+    taken = set(IssuedReference.objects.filter(value__in=drawn).values_list("value", flat=True))
+    submissions: list[Submission] = []
+    plans: list[tuple[Service, int, list[tuple[str, datetime]]]] = []
+    for reference, received in drawn.items():
+        if reference in taken:
+            continue
         version, service, office_id = rng.choice(targets)
-        received = now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         path = rng.choices([p for _w, p in PATHS], weights)[0]
+        if S.FORWARDED in path:
+            elsewhere = [o for o in offices if o != office_id]
+            if not elsewhere:
+                path = [S.IN_PROGRESS]  # nowhere to forward to
+            else:
+                office_id = rng.choice(elsewhere)
+        steps, at = [], received
+        for step in path:
+            at = min(at + timedelta(hours=rng.randrange(1, 24 * 10)), now)
+            steps.append((step, at))
         name = {"vorname": rng.choice(FIRST), "familienname": rng.choice(LAST)}
         submissions.append(
             Submission(
@@ -118,25 +132,23 @@ def _batch(
                 service=service,
                 office_id=office_id,
                 submitted_at=received,
-                status=path[-1] if path else S.RECEIVED,
+                status=steps[-1][0] if steps else S.RECEIVED,
                 data_encrypted=encrypt_json(name),
                 status_code_encrypted=encrypt_json(f"seed{rng.randrange(10**9)}"),
             )
         )
-        plans.append((service, office_id, received, path))
+        plans.append((service, office_id, steps))
     with transaction.atomic():
         IssuedReference.objects.bulk_create(
             [IssuedReference(value=s.reference, issued_at=s.submitted_at) for s in submissions]
         )
         Submission.objects.bulk_create(submissions)
         cases = []
-        for submission, (service, office_id, received, path) in zip(
-            submissions, plans, strict=True
-        ):
-            local = timezone.localdate(received)
-            days = service.processing_days or 20
-            status = path[-1] if path else S.RECEIVED
+        for submission, (service, office_id, steps) in zip(submissions, plans, strict=True):
+            status, last = steps[-1] if steps else (S.RECEIVED, submission.submitted_at)
             staff = members.get(office_id, [])
+            days = service.processing_days
+            local = timezone.localdate(submission.submitted_at)
             cases.append(
                 Case(
                     submission=submission,
@@ -144,29 +156,33 @@ def _batch(
                     service=service,
                     office_id=office_id,
                     status=status,
-                    decision=rng.choice(Decision.values) if S.DECIDED in path else "",
+                    decision=rng.choice(Decision.values)
+                    if any(step == S.DECIDED for step, _at in steps)
+                    else "",
                     assignee_id=rng.choice(staff)
-                    if staff and path and rng.random() < 0.8
+                    if staff and steps and status != S.FORWARDED and rng.random() < 0.8
                     else None,
                     priority=rng.choices(Priority.values, [1, 8, 1])[0],
-                    received_at=received,
-                    due_on=add_working_days(local, days),
-                    closed_at=received + timedelta(days=rng.randrange(1, 60))
-                    if status in (S.CLOSED, S.WITHDRAWN)
-                    else None,
-                    version=1 + len(path),
+                    received_at=submission.submitted_at,
+                    due_on=add_working_days(local, days) if days else None,
+                    closed_at=last if status in (S.CLOSED, S.WITHDRAWN) else None,
+                    version=1 + len(steps),
                 )
             )
         Case.objects.bulk_create(cases)
-        events = []
-        for case, (_service, _office, received, path) in zip(cases, plans, strict=True):
+        events: list[CaseEvent] = []
+        timeline: list[StatusEvent] = []
+        for case, (_service, _office, steps) in zip(cases, plans, strict=True):
             events.append(
-                CaseEvent(case=case, kind=CaseEvent.Kind.OPENED, at=received, to_status=S.RECEIVED)
+                CaseEvent(
+                    case=case, kind=CaseEvent.Kind.OPENED, at=case.received_at, to_status=S.RECEIVED
+                )
+            )
+            timeline.append(
+                StatusEvent(submission=case.submission, status=S.RECEIVED, at=case.received_at)
             )
             previous: str = S.RECEIVED
-            at = received
-            for step in path:
-                at += timedelta(hours=rng.randrange(1, 24 * 10))
+            for step, at in steps:
                 events.append(
                     CaseEvent(
                         case=case,
@@ -176,6 +192,8 @@ def _batch(
                         to_status=step,
                     )
                 )
+                timeline.append(StatusEvent(submission=case.submission, status=step, at=at))
                 previous = step
         CaseEvent.objects.bulk_create(events)
+        StatusEvent.objects.bulk_create(timeline)
     return len(submissions)

@@ -89,7 +89,7 @@ def case_inbox(
     if overdue:
         cases = cases.filter(status__in=OPEN, due_on__lt=today or timezone.localdate())
     if tag:
-        cases = cases.filter(tags__name=tag)
+        cases = cases.filter(tags__name=tag).distinct()
     if reference:
         cases = cases.filter(reference=normalise(reference) or "")  # not a reference: nothing
     return cases.order_by(*SORTS.get(sort, SORTS["due"]))

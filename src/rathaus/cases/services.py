@@ -78,7 +78,10 @@ def case_open(*, submission: Submission) -> Case | None:
                 after={"reference": case.reference, "office": case.office_id},
             )
     except IntegrityError:  # opened by a delivery of the same message running alongside
-        return Case.objects.get(submission=submission)
+        opened = Case.objects.filter(submission=submission).first()
+        if opened is None:
+            raise
+        return opened
     return case
 
 
@@ -121,7 +124,7 @@ def case_transition(
         )
         if not changed:
             raise CaseConflict
-        details: dict[str, Any] = {"decision": decision} if decision else {}
+        details: dict[str, Any] = {"decision": decision} if to == CaseStatus.DECIDED else {}
         if office is not None:
             details["office"] = office.pk
         CaseEvent.objects.create(
@@ -139,7 +142,12 @@ def case_transition(
             at=now,
             message_encrypted=encrypt_json(citizen_text) if citizen_text else "",
         )
-        Submission.objects.filter(pk=case.submission_id).update(status=to)
+        moved: dict[str, Any] = {"status": to}
+        if to == CaseStatus.FORWARDED and office is not None:
+            # the submission goes with it: the pull API and webhooks of the new office, none
+            # of the old one's, and new to the office it went to
+            moved.update(office=office, fetched_at=None, acknowledged_at=None)
+        Submission.objects.filter(pk=case.submission_id).update(**moved)
         audit_entry_create(
             actor=actor,
             action="case.transition",
@@ -178,7 +186,10 @@ def case_note_add(*, case: Case, author: User | None, text: str) -> CaseNote:
 
 
 def case_assign(*, case: Case, assignee: User | None, actor: User | None, version: int) -> Case:
-    """Give ``case`` to ``assignee`` (a member of the case's office), or to nobody."""
+    """Give ``case`` to ``assignee`` (a member of the case's office), or to nobody; not once
+    it is closed or withdrawn."""
+    if case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN):
+        raise CaseRefused(_("Ein abgeschlossener Vorgang wird niemandem mehr zugewiesen."))
     if (
         assignee is not None
         and not OfficeMembership.objects.filter(user=assignee, office_id=case.office_id).exists()

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from rathaus.cases.models import Case, CaseEvent
 from rathaus.cases.workflow import allowed_after
+from rathaus.submissions.selectors import submission_timeline
 from rathaus.submissions.tests.test_submitting import demo_forms  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_forms")]
@@ -26,7 +28,7 @@ def test_seeded_cases_have_histories_the_workflow_allows(
     assert [line.split()[1] for line in lines[:3]] == ["15/40", "30/40", "40/40"]
     assert lines[-1].startswith("seed-cases: 40 created, 0 skipped (none), 0 rejected")
     cases = list(Case.objects.prefetch_related("events"))
-    assert len(cases) == 40 and {c.office for c in cases} == {office}
+    assert len(cases) == 40 and {c.office for c in cases} == {office}  # the one office
     assert len({c.status for c in cases}) >= 4  # spread over the workflow
     for case in cases:
         events = list(case.events.all())
@@ -36,6 +38,12 @@ def test_seeded_cases_have_histories_the_workflow_allows(
             assert event.from_status == status and event.to_status in allowed_after(status)
             status = event.to_status
         assert status == case.status == case.submission.status
+        assert all(e.at <= timezone.now() for e in events)
+        timeline = [t["status"] for t in submission_timeline(case.submission)]
+        assert timeline == ["received", *(e.to_status for e in events[1:])]
+        assert str(timezone.localtime(case.received_at).year) in case.reference
+        if case.closed_at is not None:
+            assert case.closed_at == events[-1].at
         assert case.due_on is not None and case.due_on > case.received_at.date()
         assert case.assignee is None or case.assignee.memberships.filter(office=office).exists()
 

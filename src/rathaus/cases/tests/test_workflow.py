@@ -190,6 +190,9 @@ def test_forwarding_moves_the_case_to_another_office_and_frees_it(
         office=offices["standesamt"],
     )
     assert (case.office, case.status, case.assignee) == (offices["standesamt"], "forwarded", None)
+    # the submission went with it: the old office's pull API no longer has it
+    submission = Submission.objects.get(pk=case.submission_id)
+    assert submission.office == offices["standesamt"] and submission.acknowledged_at is None
 
 
 def test_only_members_of_the_cases_office_can_be_assigned(
@@ -200,3 +203,6 @@ def test_only_members_of_the_cases_office_can_be_assigned(
         case_assign(case=case, assignee=personas["caseworker_other"], actor=None, version=1)
     assert Case.objects.get().assignee is None
     assert AuditEntry.objects.filter(action="case.assign").count() == 0
+    case = case_transition(case=case, to="withdrawn", actor=None, version=1)
+    with pytest.raises(CaseRefused):  # nobody is given a withdrawn case
+        case_assign(case=case, assignee=personas["caseworker"], actor=None, version=case.version)
