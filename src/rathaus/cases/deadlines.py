@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
 
 
 @lru_cache(maxsize=64)
@@ -26,3 +27,11 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(day):
             remaining -= 1
     return day
+
+
+def due_date(received_at: datetime, processing_days: int | None) -> date | None:
+    """When a case received at ``received_at`` is due: ``processing_days`` working days after
+    the day of receipt in Leipzig; None (never overdue) without processing days."""
+    if not processing_days:
+        return None
+    return add_working_days(timezone.localdate(received_at), processing_days)

@@ -5,15 +5,11 @@ from __future__ import annotations
 from rathaus.cases.services import case_open
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import outbox_handler
-from rathaus.submissions.models import Submission
+from rathaus.submissions.selectors import submission_by_reference
 
 
 @outbox_handler("cases.open")
 def open_case(message: OutboxMessage) -> None:
-    submission = (
-        Submission.objects.select_related("service")
-        .filter(reference=message.payload["reference"])
-        .first()
-    )
+    submission = submission_by_reference(message.payload["reference"])
     if submission is not None:  # gone: deleted by retention meanwhile
         case_open(submission=submission)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rathaus.accounts.models import OfficeMembership
 from rathaus.cases.constants import CaseStatus as S
 from rathaus.cases.constants import Decision, Priority
-from rathaus.cases.deadlines import add_working_days
+from rathaus.cases.deadlines import due_date
 from rathaus.cases.models import Case, CaseEvent
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_json
@@ -47,8 +47,11 @@ class SeedingImpossible(Exception):
 @dataclass
 class SeedResult:
     created: int = 0
-    skipped: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # what was skipped, and why
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.reasons.values())
 
 
 def seed_cases(
@@ -82,7 +85,6 @@ def seed_cases(
         made = _batch(size, rng, targets, members, weights, now)
         result.created += made
         if made < size:
-            result.skipped += size - made
             why = "reference numbers drawn twice (drawn again)"
             result.reasons[why] = result.reasons.get(why, 0) + size - made
         progress(result.created, count)
@@ -147,8 +149,6 @@ def _batch(
         for submission, (service, office_id, steps) in zip(submissions, plans, strict=True):
             status, last = steps[-1] if steps else (S.RECEIVED, submission.submitted_at)
             staff = members.get(office_id, [])
-            days = service.processing_days
-            local = timezone.localdate(submission.submitted_at)
             cases.append(
                 Case(
                     submission=submission,
@@ -164,7 +164,7 @@ def _batch(
                     else None,
                     priority=rng.choices(Priority.values, [1, 8, 1])[0],
                     received_at=submission.submitted_at,
-                    due_on=add_working_days(local, days) if days else None,
+                    due_on=due_date(submission.submitted_at, service.processing_days),
                     closed_at=last if status in (S.CLOSED, S.WITHDRAWN) else None,
                     version=1 + len(steps),
                 )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, OfficeMembership, User
 from rathaus.cases.constants import CaseStatus, Decision
-from rathaus.cases.deadlines import add_working_days
+from rathaus.cases.deadlines import due_date
 from rathaus.cases.models import Case, CaseEvent, CaseNote
 from rathaus.cases.workflow import allowed_after
 from rathaus.core.crypto import encrypt_json
@@ -52,8 +52,6 @@ def case_open(*, submission: Submission) -> Case | None:
     if existing is not None:
         return existing
     service = submission.service
-    received = timezone.localdate(submission.submitted_at)
-    days = service.processing_days if service is not None else None
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -62,7 +60,9 @@ def case_open(*, submission: Submission) -> Case | None:
                 service=service,
                 office_id=submission.office_id,
                 received_at=submission.submitted_at,
-                due_on=add_working_days(received, days) if days else None,
+                due_on=due_date(
+                    submission.submitted_at, service.processing_days if service else None
+                ),
             )
             CaseEvent.objects.create(
                 case=case,

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import CharField, Field, Model, TextField
+from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
 
@@ -34,33 +34,18 @@ class _ParentId:
 PARENT_ID: Any = _ParentId()
 
 
-def _stored_as_is(field: Field[Any, Any]) -> bool:
-    """Whether ``field`` hands a str value to the database unchanged: it prepares values as
-    Django's own CharField and TextField do."""
-    cls = type(field)
-    return (cls.pre_save, cls.get_db_prep_save, cls.get_db_prep_value) == (
-        Field.pre_save,
-        Field.get_db_prep_save,
-        Field.get_db_prep_value,
-    ) and (cls.get_prep_value, cls.to_python) in {
-        (CharField.get_prep_value, CharField.to_python),
-        (TextField.get_prep_value, TextField.to_python),
-    }
-
-
 @cache
 def _columns(
     model: type[Model], vendor: str
-) -> tuple[str, list[tuple[Field[Any, Any], str, bool, bool]]]:
-    """A model's table and its columns to write, each with its quoted name, whether it holds
-    text and whether it stores a str as it is; worked out once per model."""
+) -> tuple[str, list[tuple[Field[Any, Any], str, bool]]]:
+    """A model's table and its columns to write, each with its quoted name and whether it
+    holds text; worked out once per model."""
     qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = [
         (
             field,
             qn(field.column),
             field.get_internal_type() in {"CharField", "TextField"},
-            _stored_as_is(field),
         )
         for field in model._meta.local_concrete_fields
     ]
@@ -87,7 +72,7 @@ def _insert_sql(
     columns: list[str] = []
     marks: list[str] = []
     params: list[Any] = []
-    for field, column, text, as_is in fields:
+    for field, column, text in fields:
         value = getattr(obj, field.attname)
         if value is None and field.primary_key and isinstance(field, AutoFieldMixin):
             continue  # the database numbers it
@@ -99,10 +84,7 @@ def _insert_sql(
             marks.append("%s")
             params.append(_Slot(field, text))
             continue
-        if as_is and type(value) is str:
-            prepared = value  # what preparing would give: spared for the hot path
-        else:
-            prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
+        prepared = field.get_db_prep_save(field.pre_save(obj, add=True), connection=db)
         if prepared is None:  # one value less to send
             marks.append("NULL")
         else:

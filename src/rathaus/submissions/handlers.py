@@ -16,18 +16,14 @@ from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import outbox_handler, periodic
 from rathaus.submissions.models import Delivery, Destination, Submission
 from rathaus.submissions.receipt import receipt_pdf, status_path
-from rathaus.submissions.selectors import submission_email
+from rathaus.submissions.selectors import submission_by_reference, submission_email
 from rathaus.submissions.services import submissions_apply_retention
 
 logger = logging.getLogger(__name__)
 
 
 def _submission(message: OutboxMessage) -> Submission | None:
-    return (
-        Submission.objects.select_related("version__form", "service", "office")
-        .filter(reference=message.payload["reference"])
-        .first()
-    )
+    return submission_by_reference(message.payload["reference"])
 
 
 @outbox_handler("submissions.receipt")

@@ -42,6 +42,16 @@ def status_code_known(submission: Submission, code: str) -> None:
     submission.__dict__[_STATUS_CODE] = (submission.status_code_encrypted, code)
 
 
+def submission_by_reference(reference: str) -> Submission | None:
+    """The submission an outbox message names (None once retention deleted it); for
+    handlers, not a permission gate."""
+    return (
+        Submission.objects.select_related("version__form", "service", "office")
+        .filter(reference=reference)
+        .first()
+    )
+
+
 def submission_email(submission: Submission) -> str:
     return str(decrypt_json(submission.email_encrypted)) if submission.email_encrypted else ""
 
