@@ -59,6 +59,9 @@ class Case(TimeStampedModel):
     closed_at = models.DateTimeField(_("abgeschlossen am"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     version = models.PositiveIntegerField(default=1)
+    # the applicant's name from the answers (encrypted), for the inbox; searched through
+    # CaseNameToken, never in the clear
+    applicant_encrypted = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("Vorgang")
@@ -71,6 +74,24 @@ class Case(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class CaseNameToken(models.Model):
+    """The blind index of the applicant's name (core.blind_index): one keyed digest per
+    word of the name, recording the key that made it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_tokens")
+    digest = models.CharField(max_length=32)
+    key_id = models.CharField(max_length=8)
+
+    class Meta:
+        indexes = [models.Index(fields=["digest", "case"], name="case_name_token")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "digest"], name="case_name_token_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.key_id}"
 
 
 class CaseNote(models.Model):

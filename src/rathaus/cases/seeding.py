@@ -18,7 +18,8 @@ from rathaus.accounts.models import OfficeMembership
 from rathaus.cases.constants import CaseStatus as S
 from rathaus.cases.constants import Decision, Priority
 from rathaus.cases.deadlines import due_date
-from rathaus.cases.models import Case, CaseEvent
+from rathaus.cases.models import Case, CaseEvent, CaseNameToken
+from rathaus.cases.services import name_tokens
 from rathaus.catalog.models import Service
 from rathaus.core.crypto import encrypt_json
 from rathaus.forms.constants import VersionStatus
@@ -36,8 +37,23 @@ PATHS: list[tuple[float, list[str]]] = [
     (0.03, [S.FORWARDED]),
     (0.04, [S.WITHDRAWN]),
 ]
-FIRST = ["Erika", "Max", "Anna", "Lukas", "Sophie", "Paul", "Marie", "Felix", "Lena", "Jonas"]
-LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker"]
+FIRST = (
+    "Erika Max Anna Lukas Sophie Paul Marie Felix Lena Jonas Emma Ben Mia Leon Hannah Elias "
+    "Emilia Noah Lina Finn Ella Luis Clara Henry Ida Emil Lea Anton Frieda Karl Greta Theo "
+    "Mila Oskar Leni Jakob Nele Moritz Jana Ali Ayşe Mehmet Olga Dmitri Zoé François Łucja"
+).split()
+LAST = (
+    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter "
+    "Klein Wolf Schröder Neumann Schwarz Braun Zimmermann Krüger Hartmann Lange Werner Krause "
+    "Lehmann Köhler Herrmann König Walter Günther Yılmaz Nguyen Kowalski Popescu Öztürk"
+).split()
+# the long tail of family names: most people do not share theirs with thousands of others
+STEMS = "Ahl Bern Eber Fried Gold Hage Hell Kamp Lind Mar Nord Ost Ros Stein Wald Wie".split()
+ENDS = "bach berg brink dorf feld hagen hof horst kamp mann meier rath ried stedt wald".split()
+
+
+def _family_name(rng: random.Random) -> str:
+    return rng.choice(LAST) if rng.random() < 0.5 else rng.choice(STEMS) + rng.choice(ENDS)
 
 
 class SeedingImpossible(Exception):
@@ -110,6 +126,7 @@ def _batch(
         drawn.setdefault(new_reference(settings.REFERENCE_PREFIX, year), received)
     taken = set(IssuedReference.objects.filter(value__in=drawn).values_list("value", flat=True))
     submissions: list[Submission] = []
+    applicants: dict[str, str] = {}
     plans: list[tuple[Service, int, list[tuple[str, datetime]]]] = []
     for reference, received in drawn.items():
         if reference in taken:
@@ -126,7 +143,7 @@ def _batch(
         for step in path:
             at = min(at + timedelta(hours=rng.randrange(1, 24 * 10)), now)
             steps.append((step, at))
-        name = {"vorname": rng.choice(FIRST), "familienname": rng.choice(LAST)}
+        name = {"vorname": rng.choice(FIRST), "familienname": _family_name(rng)}
         submissions.append(
             Submission(
                 reference=reference,
@@ -140,6 +157,7 @@ def _batch(
             )
         )
         plans.append((service, office_id, steps))
+        applicants[reference] = f"{name['vorname']} {name['familienname']}"
     with transaction.atomic():
         IssuedReference.objects.bulk_create(
             [IssuedReference(value=s.reference, issued_at=s.submitted_at) for s in submissions]
@@ -167,9 +185,15 @@ def _batch(
                     due_on=due_date(submission.submitted_at, service.processing_days),
                     closed_at=last if status in (S.CLOSED, S.WITHDRAWN) else None,
                     version=1 + len(steps),
+                    applicant_encrypted=encrypt_json(applicants[submission.reference]),
                 )
             )
         Case.objects.bulk_create(cases)
+        CaseNameToken.objects.bulk_create(
+            token
+            for case in cases
+            for token in name_tokens(case_id=case.pk, name=applicants[case.reference])
+        )
         events: list[CaseEvent] = []
         timeline: list[StatusEvent] = []
         for case, (_service, _office, steps) in zip(cases, plans, strict=True):

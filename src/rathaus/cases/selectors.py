@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from rathaus.accounts.models import Office
 from rathaus.accounts.selectors import AnyUser, office_ids_working_in
-from rathaus.cases.models import Case
+from rathaus.cases.models import Case, CaseNameToken
 from rathaus.cases.workflow import OPEN
+from rathaus.core import blind_index
 from rathaus.core.crypto import decrypt_json
 from rathaus.submissions.references import normalise
 
@@ -69,12 +70,15 @@ def case_inbox(
     overdue: bool = False,
     tag: str = "",
     reference: str = "",
+    name: str = "",
     sort: str = "due",
     today: date | None = None,
 ) -> QuerySet[Case]:
     """The inbox of one office, filtered and sorted (``SORTS``); 403 when ``user`` does not
     work in that office. ``reference`` finds a case by its reference number however it was
-    typed (case, spaces, look-alike characters)."""
+    typed (case, spaces, look-alike characters); ``name`` finds the cases whose applicant's
+    name has every word typed (whole words, umlauts and accents either way), through the
+    blind index."""
     if office_id not in office_ids_working_in(user=user):
         raise PermissionDenied
     cases = Case.objects.filter(office_id=office_id).select_related("service", "assignee")
@@ -92,4 +96,14 @@ def case_inbox(
         cases = cases.filter(tags__name=tag).distinct()
     if reference:
         cases = cases.filter(reference=normalise(reference) or "")  # not a reference: nothing
+    if name:
+        words = blind_index.tokens(name)
+        if not words:
+            return cases.none()
+        for word in words:
+            cases = cases.filter(
+                pk__in=CaseNameToken.objects.filter(
+                    digest__in=blind_index.search_digests(word)
+                ).values("case_id")
+            )
     return cases.order_by(*SORTS.get(sort, SORTS["due"]))

@@ -13,11 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts.models import Office, OfficeMembership, User
 from rathaus.cases.constants import CaseStatus, Decision
 from rathaus.cases.deadlines import due_date
-from rathaus.cases.models import Case, CaseEvent, CaseNote
+from rathaus.cases.models import Case, CaseEvent, CaseNameToken, CaseNote
 from rathaus.cases.workflow import allowed_after
-from rathaus.core.crypto import encrypt_json
+from rathaus.core import blind_index
+from rathaus.core.crypto import DecryptionError, decrypt_json, encrypt_json
+from rathaus.core.rotation import RotationReport
 from rathaus.core.services import audit_entry_create
+from rathaus.forms.rendering import applicant_name
+from rathaus.forms.selectors import definition_of
 from rathaus.submissions.models import StatusEvent, Submission
+from rathaus.submissions.selectors import submission_data
 
 
 class CaseRefused(Exception):
@@ -52,6 +57,7 @@ def case_open(*, submission: Submission) -> Case | None:
     if existing is not None:
         return existing
     service = submission.service
+    applicant = applicant_name(definition_of(submission.version), submission_data(submission))
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -63,7 +69,9 @@ def case_open(*, submission: Submission) -> Case | None:
                 due_on=due_date(
                     submission.submitted_at, service.processing_days if service else None
                 ),
+                applicant_encrypted=encrypt_json(applicant) if applicant else "",
             )
+            CaseNameToken.objects.bulk_create(name_tokens(case_id=case.pk, name=applicant))
             CaseEvent.objects.create(
                 case=case,
                 kind=CaseEvent.Kind.OPENED,
@@ -83,6 +91,48 @@ def case_open(*, submission: Submission) -> Case | None:
             raise
         return opened
     return case
+
+
+def name_tokens(*, case_id: int, name: str) -> list[CaseNameToken]:
+    """The blind index rows of an applicant's name, under the newest key (unsaved)."""
+    key_id = blind_index.current_key_id()
+    return [
+        CaseNameToken(case_id=case_id, digest=blind_index.digest(token), key_id=key_id)
+        for token in blind_index.tokens(name)
+    ]
+
+
+def case_applicant_forget(*, case: Case) -> None:
+    """Retention anonymised the submission: the case keeps no name and no index of it."""
+    with transaction.atomic():
+        CaseNameToken.objects.filter(case=case).delete()
+        Case.objects.filter(pk=case.pk).update(applicant_encrypted="")
+
+
+def case_name_tokens_rotate(report: RotationReport) -> None:
+    """``rathaus rotate-keys``: recompute the blind index of every case whose digests were
+    made under an older key (a search finds them meanwhile under every configured key)."""
+    key_id = blind_index.current_key_id()
+    while True:
+        stale = list(
+            Case.objects.filter(
+                pk__in=CaseNameToken.objects.exclude(key_id=key_id).values("case_id")[:500]
+            ).only("pk", "applicant_encrypted")
+        )
+        if not stale:
+            return
+        for case in stale:
+            try:
+                name = (
+                    str(decrypt_json(case.applicant_encrypted)) if case.applicant_encrypted else ""
+                )
+            except DecryptionError:
+                report.failed.append((f"cases.Case {case.pk} name index", "no key opens it"))
+                name = ""  # unreadable: an index nobody can recompute is dropped
+            with transaction.atomic():
+                CaseNameToken.objects.filter(case=case).delete()
+                CaseNameToken.objects.bulk_create(name_tokens(case_id=case.pk, name=name))
+            report.rotated += 1
 
 
 def case_transition(

@@ -40,6 +40,11 @@ def jobs() -> list[tuple[str, Job]]:
     return list(_jobs)
 
 
+def register_job(name: str, job: Job) -> None:
+    """Anything else that depends on the keys (e.g. a blind index to recompute)."""
+    _jobs.append((name, job))
+
+
 def register_fields(model_label: str, *fields: str) -> None:
     """Text fields of ``model_label`` ("app.Model") that hold an encrypted token."""
     for name in fields:

@@ -64,6 +64,20 @@ def autocomplete_for(spec: FieldSpec) -> str:
     )
 
 
+NAME_PURPOSES = ("given-name", "family-name", "name")
+
+
+def applicant_name(definition: FormDefinition, data: dict[str, Any]) -> str:
+    """The applicant's name as the answers give it: the fields whose input purpose is a
+    person's name (given name, family name), outside repeatable groups, in form order."""
+    parts = [
+        data[spec.id].strip()
+        for spec in fields_of(definition)
+        if autocomplete_for(spec) in NAME_PURPOSES and isinstance(data.get(spec.id), str)
+    ]
+    return " ".join(part for part in parts if part)
+
+
 def display_value(spec: FieldSpec, value: Any) -> Any:
     """A stored value as the input shows it again (ISO dates back to German, booleans to ja/nein)."""
     if value is None:

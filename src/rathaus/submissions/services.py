@@ -28,6 +28,7 @@ from rathaus.core.services import (
     audit_entry_build,
     audit_entry_create,
     outbox_message_build,
+    outbox_message_create,
 )
 from rathaus.forms.api_validation import entry, submission_errors
 from rathaus.forms.constants import VersionStatus
@@ -365,6 +366,8 @@ def submission_expire(*, submission: Submission, now: datetime) -> str:
                 idempotency_key=None,
                 anonymised_at=now,
             )
+            # the office's case keeps the frame too, but not the name (cases app)
+            outbox_message_create(topic="cases.forget", payload={"reference": submission.reference})
         else:
             Submission.objects.filter(pk=submission.pk).delete()
         outcome = "anonymised" if anonymise else "deleted"

@@ -39,13 +39,15 @@ def demo_forms() -> None:
     load_demo_forms()
 
 
-def fill_in_dog_form(client: Client, *, name: str = "Erika", with_file: bool = False) -> None:
+def fill_in_dog_form(
+    client: Client, *, name: str = "Erika", family_name: str = HOSTILE, with_file: bool = False
+) -> None:
     client.post("/formulare/hund-anmelden/beginnen/")
     client.post(
         "/formulare/hund-anmelden/schritt/1/",
         {
             "vorname": name,
-            "familienname": HOSTILE,
+            "familienname": family_name,
             "strasse": "Markt 1",
             "plz": "04109",
             "email": "erika@example.org",
