@@ -9,6 +9,9 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
    compiled validator next to uncompiled jsonschema; rendering of its largest step.
 4. Submissions (bench/submissions.py): complete Gewerbeanmeldung submissions under load on
    SQLite and PostgreSQL next to a bare inserting view; the receipt PDF next to WeasyPrint.
+5. Cases (bench/cases.py): the back office's inbox (first page, filtered, overdue, name and
+   reference search) at 100,000 and 1,000,000 cases on PostgreSQL and 100,000 on SQLite, with
+   queries per request, next to a bare ORM read of 25 cases.
 """
 
 from __future__ import annotations
@@ -182,9 +185,13 @@ def main() -> None:
     from bench import submissions
 
     submitted = submissions.main(wrk)
-    skipped = (0 if "postgresql" in searched else 1) + (0 if "postgresql" in submitted else 1)
+    from bench import cases
+
+    inboxes = cases.main()
+    skipped = sum(0 if "postgresql" in r else 1 for r in (searched, submitted, inboxes))
     say(
-        f"bench: {2 + len(searched) + len(submitted)} benchmark runs done, {skipped} skipped"
+        f"bench: {2 + len(searched) + len(submitted) + len(inboxes)} benchmark runs done, "
+        f"{skipped} skipped"
         f"{' (PostgreSQL not reachable)' if skipped else ''}, 0 rejected, "
         f"in {time.monotonic() - started:.0f} s (details in {WORK})"
     )

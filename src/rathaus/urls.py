@@ -18,6 +18,7 @@ urlpatterns = [
     path("formulare/", include("rathaus.forms.urls")),
     path("antraege/", include("rathaus.submissions.urls")),
     path("verwaltung/formulare/", include("rathaus.forms.staff_urls")),
+    path("verwaltung/vorgaenge/", include("rathaus.cases.urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]

@@ -51,16 +51,21 @@ def _sees_all_offices(user: AnyUser) -> bool:
     return Role.ADMINISTRATOR in roles or Role.DEPARTMENT_STAFF in roles
 
 
+def _with_units_below(office_ids: set[int], known: set[int]) -> set[int]:
+    """``known`` and ``office_ids`` with every unit below ``office_ids``."""
+    found, frontier = known | office_ids, set(office_ids)
+    while frontier:
+        children = set(Office.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        frontier = children - found
+        found |= children
+    return found
+
+
 def _visible_office_ids(user: User) -> set[int]:
     """The offices a member works in, plus every unit below an office they lead."""
     memberships = list(user.memberships.values_list("office_id", "role"))
-    visible = {office_id for office_id, _ in memberships}
-    frontier = {office_id for office_id, role in memberships if role == MembershipRole.LEAD}
-    while frontier:
-        children = set(Office.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
-        frontier = children - visible
-        visible |= children
-    return visible
+    led = {office_id for office_id, role in memberships if role == MembershipRole.LEAD}
+    return _with_units_below(led, {office_id for office_id, _ in memberships})
 
 
 def office_ids_working_in(*, user: AnyUser) -> set[int]:
@@ -70,6 +75,14 @@ def office_ids_working_in(*, user: AnyUser) -> set[int]:
     if not user.is_authenticated:
         return set()
     return _visible_office_ids(user)
+
+
+def office_ids_led(*, user: AnyUser) -> set[int]:
+    """The offices ``user`` leads: those where they are a lead, and every unit below."""
+    if not user.is_authenticated:
+        return set()
+    led = user.memberships.filter(role=MembershipRole.LEAD).values_list("office_id", flat=True)
+    return _with_units_below(set(led), set())
 
 
 def office_list_for_user(*, user: AnyUser) -> QuerySet[Office]:

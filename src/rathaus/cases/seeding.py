@@ -37,6 +37,16 @@ PATHS: list[tuple[float, list[str]]] = [
     (0.03, [S.FORWARDED]),
     (0.04, [S.WITHDRAWN]),
 ]
+# Cases received more than RECENT_DAYS ago: most are done, a few are stuck (and overdue)
+OLD_PATHS: list[tuple[float, list[str]]] = [
+    (0.01, []),
+    (0.03, [S.IN_PROGRESS]),
+    (0.01, [S.IN_PROGRESS, S.QUERY]),
+    (0.01, [S.IN_PROGRESS, S.DECIDED]),
+    (0.88, [S.IN_PROGRESS, S.DECIDED, S.CLOSED]),
+    (0.06, [S.WITHDRAWN]),
+]
+RECENT_DAYS = 60
 FIRST = (
     "Erika Max Anna Lukas Sophie Paul Marie Felix Lena Jonas Emma Ben Mia Leon Hannah Elias "
     "Emilia Noah Lina Finn Ella Luis Clara Henry Ida Emil Lea Anton Frieda Karl Greta Theo "
@@ -93,12 +103,11 @@ def seed_cases(
     members: dict[int, list[int]] = {}
     for user_id, office_id in OfficeMembership.objects.values_list("user_id", "office_id"):
         members.setdefault(office_id, []).append(user_id)
-    weights = [weight for weight, _path in PATHS]
     result = SeedResult()
     now = timezone.now()
     while result.created < count:
         size = min(batch, count - result.created)
-        made = _batch(size, rng, targets, members, weights, now)
+        made = _batch(size, rng, targets, members, now)
         result.created += made
         if made < size:
             why = "reference numbers drawn twice (drawn again)"
@@ -112,7 +121,6 @@ def _batch(
     rng: random.Random,
     targets: list[tuple[FormVersion, Service, int]],
     members: dict[int, list[int]],
-    weights: list[float],
     now: datetime,
 ) -> int:
     """One batch: each case received within the last two years (its reference number of that
@@ -132,7 +140,8 @@ def _batch(
         if reference in taken:
             continue
         version, service, office_id = rng.choice(targets)
-        path = rng.choices([p for _w, p in PATHS], weights)[0]
+        paths = PATHS if now - received < timedelta(days=RECENT_DAYS) else OLD_PATHS
+        path = rng.choices([p for _w, p in paths], [w for w, _p in paths])[0]
         if S.FORWARDED in path:
             elsewhere = [o for o in offices if o != office_id]
             if not elsewhere:

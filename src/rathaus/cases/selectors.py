@@ -4,21 +4,30 @@ administrators included: they get statistics, not applications)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rathaus.accounts.models import Office
-from rathaus.accounts.selectors import AnyUser, office_ids_working_in
+from rathaus.accounts.models import Office, User
+from rathaus.accounts.selectors import AnyUser, office_ids_led, office_ids_working_in
+from rathaus.cases.deadlines import add_working_days
 from rathaus.cases.models import Case, CaseNameToken
 from rathaus.cases.workflow import OPEN
 from rathaus.core import blind_index
-from rathaus.core.crypto import decrypt_json
+from rathaus.core.crypto import DecryptionError, decrypt_json
+from rathaus.core.jsondata import substitute
+from rathaus.forms import rendering
+from rathaus.forms.selectors import definition_of
 from rathaus.submissions.references import normalise
+from rathaus.submissions.selectors import submission_data, submission_timeline
+
+PAGE_SIZE = 25
+COUNT_CAP = 10_000  # an inbox says "more than 10,000" rather than count a million rows
 
 SORTS = {  # what the inbox can be sorted by, each with a tie-breaker for stable pages
     "due": ("due_on", "received_at", "pk"),
@@ -75,14 +84,16 @@ def case_inbox(
     today: date | None = None,
 ) -> QuerySet[Case]:
     """The inbox of one office, filtered and sorted (``SORTS``); 403 when ``user`` does not
-    work in that office. ``reference`` finds a case by its reference number however it was
+    work in that office. ``status`` "open" means every status that still needs work. ``reference`` finds a case by its reference number however it was
     typed (case, spaces, look-alike characters); ``name`` finds the cases whose applicant's
     name has every word typed (whole words, umlauts and accents either way), through the
     blind index."""
     if office_id not in office_ids_working_in(user=user):
         raise PermissionDenied
     cases = Case.objects.filter(office_id=office_id).select_related("service", "assignee")
-    if status:
+    if status == "open":
+        cases = cases.filter(is_open=True)
+    elif status:
         cases = cases.filter(status=status)
     if assignee_id is not None:
         cases = cases.filter(assignee_id=assignee_id)
@@ -91,7 +102,7 @@ def case_inbox(
     if service_id is not None:
         cases = cases.filter(service_id=service_id)
     if overdue:
-        cases = cases.filter(status__in=OPEN, due_on__lt=today or timezone.localdate())
+        cases = cases.filter(is_open=True, due_on__lt=today or timezone.localdate())
     if tag:
         cases = cases.filter(tags__name=tag).distinct()
     if reference:
@@ -107,3 +118,132 @@ def case_inbox(
                 ).values("case_id")
             )
     return cases.order_by(*SORTS.get(sort, SORTS["due"]))
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cases: list[Case]  # each with ``applicant``: the name, decrypted
+    number: int
+    total: int  # at most COUNT_CAP + 1
+    per_page: int = PAGE_SIZE
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, COUNT_CAP) // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.per_page < self.total
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.cases else 0
+
+
+def case_inbox_page(cases: QuerySet[Case], *, number: int = 1) -> InboxPage:
+    """One page of an inbox (from ``case_inbox``), with the applicants' names, and how many
+    cases match, counted up to COUNT_CAP: two queries however large the office."""
+    number = max(1, number)
+    total = cases.order_by()[: COUNT_CAP + 1].count()
+    if total and (number - 1) * PAGE_SIZE >= total:  # past the end: the last page
+        number = -(-min(total, COUNT_CAP) // PAGE_SIZE)
+    start = (number - 1) * PAGE_SIZE
+    rows = list(cases[start : start + PAGE_SIZE])
+    for case in rows:
+        case.applicant = case_applicant(case=case)  # type: ignore[attr-defined]
+    return InboxPage(cases=rows, number=number, total=total)
+
+
+def case_applicant(*, case: Case) -> str:
+    if not case.applicant_encrypted:
+        return ""
+    try:
+        return str(decrypt_json(case.applicant_encrypted))
+    except DecryptionError:  # a key removed too early: the list still shows the case
+        return "?"
+
+
+@dataclass(frozen=True)
+class Workload:
+    person: User | None  # None: the cases nobody has yet
+    open: int
+    overdue: int
+    due_soon: int  # due within the next five working days
+
+
+def case_workload(*, user: AnyUser, office_id: int, today: date | None = None) -> list[Workload]:
+    """For a lead of the office (or of one above it): the open cases per person of the
+    office, how many are overdue and how many fall due within five working days; members
+    without cases included, the unassigned cases last. One query for the counts."""
+    if office_id not in office_ids_led(user=user):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    soon = add_working_days(today, 5)
+    counts = {
+        row["assignee_id"]: row
+        for row in Case.objects.filter(office_id=office_id, is_open=True)
+        .values("assignee_id")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+            due_soon=Count("pk", filter=Q(due_on__gte=today, due_on__lte=soon)),
+        )
+        .order_by()
+    }
+    people = list(
+        User.objects.filter(memberships__office_id=office_id).order_by("last_name", "email")
+    )
+    rows = []
+    for person in [*people, None]:
+        row = counts.pop(person.pk if person else None, None) or {}
+        rows.append(
+            Workload(person, row.get("open", 0), row.get("overdue", 0), row.get("due_soon", 0))
+        )
+    for assignee_id, row in counts.items():  # assigned to someone no longer in the office
+        rows.insert(
+            -1,
+            Workload(
+                User.objects.filter(pk=assignee_id).first(),
+                row["open"],
+                row["overdue"],
+                row["due_soon"],
+            ),
+        )
+    return rows
+
+
+def case_office_members(*, case: Case) -> QuerySet[User]:
+    """Who a case can be given to: the members of its office."""
+    return User.objects.filter(memberships__office_id=case.office_id).order_by(
+        "last_name", "first_name", "email"
+    )
+
+
+def case_application(*, case: Case) -> list[dict[str, Any]]:
+    """The application as the caseworker reads it: every answer with its label, step by
+    step, files by their names (in the caseworker's language where the form has it)."""
+    submission = case.submission
+    definition = definition_of(submission.version)
+    names = {f"upload:{a.token}": {"filename": a.filename} for a in submission.attachments.all()}
+    return rendering.summary_sections(definition, substitute(submission_data(submission), names))
+
+
+def case_history(*, case: Case) -> list[Any]:
+    """What happened to the case (the office's history), oldest first."""
+    return list(case.events.select_related("actor"))
+
+
+def case_citizen_timeline(*, case: Case) -> list[dict[str, Any]]:
+    """What the citizen sees on the status page, with the texts they were sent."""
+    return submission_timeline(case.submission)
+
+
+def overdue_since(case: Case, today: date | None = None) -> int:
+    """Days past the due date of an open case (0 when not overdue)."""
+    if case.status not in OPEN or case.due_on is None:
+        return 0
+    return max(0, ((today or timezone.localdate()) - case.due_on) // timedelta(days=1))

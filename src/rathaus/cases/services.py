@@ -267,3 +267,14 @@ def case_assign(*, case: Case, assignee: User | None, actor: User | None, versio
         )
     case.refresh_from_db()
     return case
+
+
+def case_accessed(*, case: Case, actor: User, what: str) -> None:
+    """Reading an application is recorded too (who opened which case's page or file)."""
+    audit_entry_create(
+        actor=actor,
+        action="case.access",
+        object_type="cases.case",
+        object_id=case.pk,
+        after={"what": what},
+    )

@@ -1,0 +1,197 @@
+"""The forms of the back office: the inbox's filters and the actions on a case. They check
+what was typed; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.accounts.models import Office, User
+from rathaus.cases.constants import CaseStatus, Decision
+from rathaus.cases.models import Case, Tag
+from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
+from rathaus.cases.services import NOTE_MAX_CHARS
+from rathaus.catalog.models import Service
+from rathaus.submissions.references import normalise
+
+VIEWS: dict[str, dict[str, Any]] = {  # the saved views of every inbox: their filters
+    "": {"status": "open"},
+    "meine": {"status": "open", "mine": True},
+    "ueberfaellig": {"status": "open", "overdue": True},
+    "ohne": {"status": "open", "unassigned": True},
+}
+VIEW_LABELS = (
+    ("", _("Alle offenen")),
+    ("meine", _("Meine Fälle")),
+    ("ueberfaellig", _("Überfällig")),
+    ("ohne", _("Nicht zugewiesen")),
+)
+SORT_LABELS = (
+    ("due", _("Fälligkeit")),
+    ("received", _("Eingang, älteste zuerst")),
+    ("-received", _("Eingang, neueste zuerst")),
+    ("priority", _("Priorität")),
+)
+NOBODY = "niemand"
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared so above
+    return field
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or user.email
+
+
+class InboxFilterForm(forms.Form):
+    ansicht = forms.ChoiceField(choices=VIEW_LABELS, required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    bearbeitung = forms.ChoiceField(label=_("Bearbeitet von"), required=False)
+    leistung = forms.ModelChoiceField(
+        label=_("Leistung"), queryset=Service.objects.none(), required=False
+    )
+    schlagwort = forms.ModelChoiceField(
+        label=_("Schlagwort"), queryset=Tag.objects.none(), required=False, to_field_name="name"
+    )
+    suche = forms.CharField(
+        label=_("Aktenzeichen oder Name"),
+        max_length=100,
+        required=False,
+        help_text=_("Ganze Wörter des Namens, z. B. „Müller“ oder „Erika Müller“."),
+    )
+    sortierung = forms.ChoiceField(label=_("Sortieren nach"), choices=SORT_LABELS, required=False)
+    seite = forms.IntegerField(min_value=1, max_value=COUNT_CAP // PAGE_SIZE, required=False)
+
+    def __init__(self, *args: Any, office: Office, members: QuerySet[User], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _choice(self, "status").choices = [
+            ("", _("alle offenen")),
+            *CaseStatus.choices,
+            ("alle", _("alle")),
+        ]
+        _choice(self, "bearbeitung").choices = [
+            ("", _("alle")),
+            (NOBODY, _("niemand")),
+            *[(str(m.pk), _person(m)) for m in members],
+        ]
+        leistung: Any = self.fields["leistung"]
+        # the office's services with an online form: only those bring cases in (a select
+        # of every service an Ordnungsamt is responsible for would run to a thousand)
+        leistung.queryset = (
+            Service.objects.filter(offices=office, forms__isnull=False).distinct().order_by("name")
+        )
+        leistung.empty_label = _("alle")
+        schlagwort: Any = self.fields["schlagwort"]
+        schlagwort.queryset = Tag.objects.filter(office=office).order_by("name")
+        schlagwort.empty_label = _("alle")
+
+    def filters(self, user: User) -> dict[str, Any]:
+        """The keyword arguments for ``case_inbox``; a field with a wrong value is left out
+        (and shown with its error)."""
+        self.is_valid()
+        data: dict[str, Any] = getattr(self, "cleaned_data", {})
+        chosen: dict[str, Any] = dict(VIEWS.get(data.get("ansicht") or "", VIEWS[""]))
+        if chosen.pop("mine", False):
+            chosen["assignee_id"] = user.pk
+        status = data.get("status") or ""
+        if status:
+            chosen["status"] = "" if status == "alle" else status
+        assignee = data.get("bearbeitung") or ""
+        if assignee == NOBODY:
+            chosen["unassigned"] = True
+        elif assignee:
+            chosen["assignee_id"] = int(assignee)
+        if data.get("leistung"):
+            chosen["service_id"] = data["leistung"].pk
+        if data.get("schlagwort"):
+            chosen["tag"] = data["schlagwort"].name
+        search = (data.get("suche") or "").strip()
+        if search:
+            chosen["reference" if normalise(search) else "name"] = search
+        chosen["sort"] = data.get("sortierung") or "due"
+        return chosen
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("Neuer Status"), widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        label=_("Entscheidung"),
+        choices=[("", _("– bitte wählen –")), *Decision.choices],
+        required=False,
+        help_text=_("Nur bei „entschieden“."),
+    )
+    office = forms.ModelChoiceField(
+        label=_("Weiterleiten an"),
+        queryset=Office.objects.none(),
+        required=False,
+        help_text=_("Nur bei „weitergeleitet“."),
+    )
+    citizen_text = forms.CharField(
+        label=_("Nachricht an die antragstellende Person"),
+        help_text=_(
+            "Steht im Verlauf auf der Statusseite. Keine internen Hinweise: dafür gibt es Notizen."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, allowed: list[str], **kwargs: Any):
+        kwargs.setdefault("auto_id", "status_%s")
+        super().__init__(*args, **kwargs)
+        _choice(self, "to").choices = [(s, CaseStatus(s).label) for s in allowed]
+        office: Any = self.fields["office"]
+        office.queryset = Office.objects.exclude(pk=case.office_id).order_by("name")
+        office.empty_label = _("– bitte wählen –")
+        self.fields["version"].initial = case.version
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Zuweisen an"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, members: QuerySet[User], **kwargs: Any):
+        kwargs.setdefault("auto_id", "assign_%s")
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.pk): m for m in members}
+        _choice(self, "assignee").choices = [
+            ("", _("niemand")),
+            *[(pk, _person(m)) for pk, m in self.members.items()],
+        ]
+        self.fields["assignee"].initial = str(case.assignee_id or "")
+        self.fields["version"].initial = case.version
+
+    def chosen(self) -> User | None:
+        return self.members.get(self.cleaned_data.get("assignee") or "")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Interne Notiz"),
+        help_text=_("Nur für die Stelle sichtbar, nie für die antragstellende Person."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_CHARS,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "note_%s")
+        super().__init__(*args, **kwargs)
+
+
+class BulkAssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Ausgewählte zuweisen an"), required=False)
+
+    def __init__(self, *args: Any, members: QuerySet[User], **kwargs: Any):
+        kwargs.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.pk): m for m in members}
+        _choice(self, "assignee").choices = [
+            ("", _("niemand")),
+            *[(pk, _person(m)) for pk, m in self.members.items()],
+        ]

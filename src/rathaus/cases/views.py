@@ -1,0 +1,336 @@
+"""The back office's pages (/verwaltung/vorgaenge/): the inbox of an office with its saved
+views, filters, search and bulk assignment, the workload for leads, and the case page with
+the application, its files, notes, history and the actions its status allows. Every case is
+opened through ``selectors.case_get_for_user``, every inbox through ``case_inbox``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from rathaus.accounts.models import Office, User
+from rathaus.accounts.selectors import office_ids_led
+from rathaus.accounts.views import second_factor_required
+from rathaus.cases import selectors
+from rathaus.cases.forms import (
+    VIEW_LABELS,
+    AssignForm,
+    BulkAssignForm,
+    InboxFilterForm,
+    NoteForm,
+    TransitionForm,
+)
+from rathaus.cases.models import Case
+from rathaus.cases.services import (
+    CaseConflict,
+    CaseRefused,
+    case_accessed,
+    case_assign,
+    case_note_add,
+    case_transition,
+)
+from rathaus.cases.workflow import allowed_after
+from rathaus.forms.uploads import read_upload, sanitise_filename
+from rathaus.submissions.receipt import receipt_pdf
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}  # what a browser shows safely
+
+
+def caseworkers(view: Any) -> Any:
+    return login_required(second_factor_required(view))
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login_required ran
+    return user
+
+
+@caseworkers
+@require_safe
+def office_list(request: HttpRequest) -> HttpResponse:
+    offices = list(selectors.case_offices_for_user(user=_user(request)))
+    if len(offices) == 1:
+        return redirect("cases:inbox", office_id=offices[0].pk)
+    if not offices:
+        raise PermissionDenied
+    return render(request, "cases/offices.html", {"offices": offices})
+
+
+def _office(request: HttpRequest, office_id: int) -> tuple[Office, list[Office]]:
+    """The office whose inbox is asked for, and every office the user works in."""
+    offices = list(selectors.case_offices_for_user(user=_user(request)))
+    office = next((o for o in offices if o.pk == office_id), None)
+    if office is None:
+        raise PermissionDenied if Office.objects.filter(pk=office_id).exists() else Http404
+    return office, offices
+
+
+def _query(request: HttpRequest, **changes: Any) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    return "?" + query.urlencode() if query else "?"
+
+
+@caseworkers
+@require_safe
+def inbox(request: HttpRequest, office_id: int) -> HttpResponse:
+    user = _user(request)
+    office, offices = _office(request, office_id)
+    members = User.objects.filter(memberships__office=office).order_by("last_name", "email")
+    form = InboxFilterForm(request.GET, office=office, members=members)
+    filters = form.filters(user)
+    cases = selectors.case_inbox(user=user, office_id=office.pk, **filters)
+    page = selectors.case_inbox_page(cases, number=form.cleaned_data.get("seite") or 1)
+    today = timezone.localdate()
+    rows = [
+        {"case": case, "overdue_days": selectors.overdue_since(case, today)} for case in page.cases
+    ]
+    view = form.cleaned_data.get("ansicht") or ""
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "office": office,
+            "offices": offices,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "views": [
+                {"label": label, "url": "?" + (f"ansicht={key}" if key else ""), "on": key == view}
+                for key, label in VIEW_LABELS
+            ],
+            "previous_url": _query(request, seite=page.number - 1) if page.number > 1 else "",
+            "next_url": _query(request, seite=page.number + 1) if page.has_next else "",
+            "bulk": BulkAssignForm(members=members),
+            "is_lead": office.pk in office_ids_led(user=user),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@caseworkers
+@require_POST
+def bulk_assign(request: HttpRequest, office_id: int) -> HttpResponse:
+    user = _user(request)
+    office, _offices = _office(request, office_id)
+    members = User.objects.filter(memberships__office=office)
+    form = BulkAssignForm(request.POST, members=members)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = reverse("cases:inbox", kwargs={"office_id": office.pk})
+    chosen = [value for value in request.POST.getlist("case") if value.isdigit()][:100]
+    if not form.is_valid() or not chosen:
+        messages.error(request, _("Bitte wählen Sie mindestens einen Vorgang aus."))
+        return redirect(back)
+    assignee = form.members.get(form.cleaned_data["assignee"] or "")
+    done, failed = 0, []
+    for case_id in chosen:
+        case = selectors.case_get_for_user(user=user, case_id=int(case_id))
+        version = request.POST.get(f"version-{case_id}", "")
+        try:
+            case_assign(
+                case=case,
+                assignee=assignee,
+                actor=user,
+                version=int(version) if version.isdigit() else -1,
+            )
+            done += 1
+        except (CaseConflict, CaseRefused) as refused:
+            failed.append(f"{case.reference}: {refused.message}")
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d Vorgang zugewiesen.", "%(count)d Vorgänge zugewiesen.", done)
+            % {"count": done},
+        )
+    for text in failed:
+        messages.error(request, text)
+    return redirect(back)
+
+
+@caseworkers
+@require_safe
+def workload(request: HttpRequest, office_id: int) -> HttpResponse:
+    office, _offices = _office(request, office_id)
+    rows = selectors.case_workload(user=_user(request), office_id=office.pk)
+    return render(request, "cases/workload.html", {"office": office, "rows": rows})
+
+
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    transition: TransitionForm | None = None,
+    assign: AssignForm | None = None,
+    note: NoteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    allowed = sorted(allowed_after(case.status))
+    members = selectors.case_office_members(case=case)
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "case": case,
+            "applicant": selectors.case_applicant(case=case),
+            "overdue_days": selectors.overdue_since(case),
+            "sections": selectors.case_application(case=case),
+            "attachments": list(case.submission.attachments.all()),
+            "notes": selectors.case_notes(case=case),
+            "history": selectors.case_history(case=case),
+            "timeline": selectors.case_citizen_timeline(case=case),
+            "tags": list(case.tags.all()),
+            "transition": transition
+            or (TransitionForm(case=case, allowed=allowed) if allowed else None),
+            "assign": assign or AssignForm(case=case, members=members),
+            "note": note or NoteForm(),
+            "closed": not allowed,
+        },
+        status=status,
+    )
+
+
+@caseworkers
+@require_safe
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=_user(request), case_id=case_id)
+    case_accessed(case=case, actor=_user(request), what="page")
+    return _case_page(request, case)
+
+
+def _refused(
+    request: HttpRequest, case: Case, error: CaseRefused | CaseConflict, **forms: Any
+) -> HttpResponse:
+    """The case page again with the reason (409 when someone else was quicker)."""
+    fresh = selectors.case_get_for_user(user=_user(request), case_id=case.pk)
+    messages.error(request, error.message)
+    return _case_page(
+        request, fresh, status=409 if isinstance(error, CaseConflict) else 400, **forms
+    )
+
+
+@caseworkers
+@require_POST
+def case_change_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    form = TransitionForm(request.POST, case=case, allowed=sorted(allowed_after(case.status)))
+    if not form.is_valid():
+        return _case_page(request, case, transition=form, status=400)
+    data = form.cleaned_data
+    try:
+        case_transition(
+            case=case,
+            to=data["to"],
+            actor=user,
+            version=data["version"],
+            citizen_text=data["citizen_text"],
+            decision=data["decision"],
+            office=data["office"],
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refused(request, case, error, transition=form)
+    messages.success(request, _("Der Status ist geändert."))
+    if data["to"] == "forwarded":  # the case now belongs to the other office
+        return redirect("cases:inbox", office_id=case.office_id)
+    return redirect("cases:case", case_id=case.pk)
+
+
+@caseworkers
+@require_POST
+def case_change_assignee(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    members = selectors.case_office_members(case=case)
+    post = request.POST.copy()
+    if post.get("mir") and user in members:
+        post["assignee"] = str(user.pk)
+    form = AssignForm(post, case=case, members=members)
+    if not form.is_valid():
+        return _case_page(request, case, assign=form, status=400)
+    try:
+        case_assign(
+            case=case, assignee=form.chosen(), actor=user, version=form.cleaned_data["version"]
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refused(request, case, error)
+    messages.success(request, _("Die Zuweisung ist geändert."))
+    return redirect("cases:case", case_id=case.pk)
+
+
+@caseworkers
+@require_POST
+def case_add_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, note=form, status=400)
+    try:
+        case_note_add(case=case, author=user, text=form.cleaned_data["text"])
+    except CaseRefused as error:
+        return _refused(request, case, error, note=form)
+    messages.success(request, _("Die Notiz ist gespeichert."))
+    return redirect(reverse("cases:case", kwargs={"case_id": case.pk}) + "#notizen")
+
+
+def _file(content: bytes, content_type: str, filename: str, inline: bool) -> HttpResponse:
+    """A file of an application for the office: never cached on the way; shown in the
+    browser only when it is a type the browser displays safely, and then sandboxed."""
+    inline = inline and content_type in INLINE_TYPES
+    response = HttpResponse(content, content_type=content_type)
+    disposition = content_disposition_header(as_attachment=not inline, filename=filename)
+    response["Content-Disposition"] = disposition or "attachment"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'self'"
+    return response
+
+
+@caseworkers
+@require_safe
+def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=_user(request), case_id=case_id)
+    attachment = case.submission.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    try:
+        content = read_upload(attachment.token)
+    except FileNotFoundError:
+        raise Http404 from None
+    case_accessed(case=case, actor=_user(request), what=f"attachment {attachment.pk}")
+    inline = request.GET.get("herunterladen") != "1"
+    return _file(
+        content, attachment.content_type, sanitise_filename(attachment.filename), inline=inline
+    )
+
+
+@caseworkers
+@require_safe
+def case_receipt(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(user=_user(request), case_id=case_id)
+    if case.submission.anonymised_at is not None:
+        raise Http404
+    case_accessed(case=case, actor=_user(request), what="receipt")
+    return _file(
+        receipt_pdf(case.submission),
+        "application/pdf",
+        f"eingangsbestaetigung-{case.reference}.pdf",
+        inline=True,
+    )
