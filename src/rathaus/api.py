@@ -8,6 +8,7 @@ from typing import Any
 from ninja import NinjaAPI
 
 from rathaus.accounts.api import router as accounts_router
+from rathaus.cases.api import router as cases_router
 from rathaus.catalog.api import router as catalog_router
 from rathaus.core import api_errors
 from rathaus.forms.api import router as forms_router
@@ -50,3 +51,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", forms_router)
 api.add_router("/", submissions_router)
+api.add_router("/", cases_router)

@@ -37,6 +37,19 @@ SORTS = {  # what the inbox can be sorted by, each with a tie-breaker for stable
 }
 
 
+def case_get_for_office(*, office_id: int, reference: str) -> Case:
+    """The gate for cases in the API: the case with this reference number, 404 unless it is
+    in the office of the caller's token."""
+    case = (
+        Case.objects.select_related("office", "service", "assignee", "submission")
+        .filter(reference=normalise(reference) or "", office_id=office_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
 def case_get_for_user(*, user: AnyUser, case_id: int) -> Case:
     """The gate for cases: 404 when there is no such case, 403 when ``user`` does not work
     in its office. Views and the API never look cases up themselves."""
@@ -68,9 +81,15 @@ def case_offices_for_user(*, user: AnyUser) -> QuerySet[Office]:
     return Office.objects.filter(pk__in=office_ids_working_in(user=user)).order_by("name", "pk")
 
 
-def case_inbox(
+def case_inbox(*, user: AnyUser, office_id: int, **filters: Any) -> QuerySet[Case]:
+    """The inbox of one office for ``user``: 403 unless they work in it; then ``case_list``."""
+    if office_id not in office_ids_working_in(user=user):
+        raise PermissionDenied
+    return case_list(office_id=office_id, **filters)
+
+
+def case_list(
     *,
-    user: AnyUser,
     office_id: int,
     status: str = "",
     assignee_id: int | None = None,
@@ -83,13 +102,12 @@ def case_inbox(
     sort: str = "due",
     today: date | None = None,
 ) -> QuerySet[Case]:
-    """The inbox of one office, filtered and sorted (``SORTS``); 403 when ``user`` does not
-    work in that office. ``status`` "open" means every status that still needs work. ``reference`` finds a case by its reference number however it was
+    """The cases of one office, filtered and sorted (``SORTS``); for a caller that has
+    checked the office already (``case_inbox``, or the API with the office's token).
+    ``status`` "open" means every status that still needs work. ``reference`` finds a case by its reference number however it was
     typed (case, spaces, look-alike characters); ``name`` finds the cases whose applicant's
     name has every word typed (whole words, umlauts and accents either way), through the
     blind index."""
-    if office_id not in office_ids_working_in(user=user):
-        raise PermissionDenied
     cases = Case.objects.filter(office_id=office_id).select_related("service", "assignee")
     if status == "open":
         cases = cases.filter(is_open=True)
@@ -214,6 +232,15 @@ def case_workload(*, user: AnyUser, office_id: int, today: date | None = None) -
             ),
         )
     return rows
+
+
+def case_office_member_id(*, office_id: int, email: str) -> int | None:
+    """The member of the office with this e-mail address (for the API's filter)."""
+    return (
+        User.objects.filter(memberships__office_id=office_id, email__iexact=email.strip())
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def case_office_members(*, case: Case) -> QuerySet[User]:

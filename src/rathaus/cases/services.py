@@ -21,7 +21,7 @@ from rathaus.core.rotation import RotationReport
 from rathaus.core.services import audit_entry_create
 from rathaus.forms.rendering import applicant_name
 from rathaus.forms.selectors import definition_of
-from rathaus.submissions.models import StatusEvent, Submission
+from rathaus.submissions.models import ApiToken, StatusEvent, Submission
 from rathaus.submissions.selectors import submission_data
 
 
@@ -144,11 +144,13 @@ def case_transition(
     citizen_text: str = "",
     decision: str = "",
     office: Office | None = None,
+    token: ApiToken | None = None,
 ) -> Case:
     """Move ``case`` to status ``to`` if the workflow allows it from its status and nobody
     changed it since ``version``. Writes the history, the audit entry and the citizen's
     timeline entry (with ``citizen_text``, what the citizen reads). ``decision`` is needed
-    for "entschieden", ``office`` (another one) for "weitergeleitet"."""
+    for "entschieden", ``office`` (another one) for "weitergeleitet". ``token``: the office's
+    API token the change came through (named in the audit entry)."""
     if to not in allowed_after(case.status):
         raise CaseRefused(
             _("Ein Vorgang im Status „%(current)s“ kann nicht „%(next)s“ werden."),
@@ -204,7 +206,12 @@ def case_transition(
             object_type="cases.case",
             object_id=case.pk,
             before=before,
-            after={"status": to, "office": office.pk if office else case.office_id, **details},
+            after={
+                "status": to,
+                "office": office.pk if office else case.office_id,
+                **details,
+                **_via(token),
+            },
         )
     case.refresh_from_db()
     return case
@@ -213,7 +220,13 @@ def case_transition(
 NOTE_MAX_CHARS = 10_000
 
 
-def case_note_add(*, case: Case, author: User | None, text: str) -> CaseNote:
+def _via(token: ApiToken | None) -> dict[str, str]:
+    return {"token": token.prefix} if token is not None else {}
+
+
+def case_note_add(
+    *, case: Case, author: User | None, text: str, token: ApiToken | None = None
+) -> CaseNote:
     """An internal note on ``case``, stored encrypted. The audit log records that a note was
     written, not its text."""
     text = text.strip()
@@ -230,7 +243,7 @@ def case_note_add(*, case: Case, author: User | None, text: str) -> CaseNote:
             action="case.note",
             object_type="cases.case",
             object_id=case.pk,
-            after={"note": note.pk},
+            after={"note": note.pk, **_via(token)},
         )
     return note
 

@@ -268,7 +268,8 @@ class OfficeToken(HttpBearer):
         return found
 
 
-def _token(request: HttpRequest, scope: str) -> ApiToken:
+def token_with_scope(request: HttpRequest, scope: str) -> ApiToken:
+    """The token of the request, 403 unless it has ``scope``."""
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     if scope not in token.scopes:
         raise PermissionDenied
@@ -326,7 +327,7 @@ def list_office_submissions(
     request: HttpRequest, status: Literal["new", "all"] = "new"
 ) -> QuerySet[Submission]:
     """The office's submissions, oldest first, paginated; `status=new`: not acknowledged yet."""
-    token = _token(request, "submissions:read")
+    token = token_with_scope(request, "submissions:read")
     return submissions_for_office(office_id=token.office_id, only_new=status == "new")
 
 
@@ -336,7 +337,7 @@ def list_office_submissions(
 def get_office_submission(request: HttpRequest, reference: str) -> dict[str, Any]:
     """One submission, shaped like a FIT-Connect submission: metadata with the SHA-512 of the
     data and of each attachment, the data keyed by FIM field ids, the attachments to fetch."""
-    token = _token(request, "submissions:read")
+    token = token_with_scope(request, "submissions:read")
     submission = submission_for_office(office_id=token.office_id, reference=reference)
     export = export_submission(submission)
     submission_mark_fetched(submission=submission, token=token)
@@ -366,7 +367,7 @@ def get_office_submission(request: HttpRequest, reference: str) -> dict[str, Any
     openapi_extra={"responses": {"200": {"description": "the file", "content": {"*/*": {}}}}},
 )
 def get_office_attachment(request: HttpRequest, reference: str, attachment_id: str) -> HttpResponse:
-    token = _token(request, "submissions:read")
+    token = token_with_scope(request, "submissions:read")
     submission = submission_for_office(office_id=token.office_id, reference=reference)
     if attachment_id not in file_ids(submission):
         raise Http404
@@ -390,7 +391,7 @@ class Acknowledged(Schema):
 def acknowledge_office_submission(request: HttpRequest, reference: str) -> dict[str, Any]:
     """The office's system has the submission: it no longer shows under `status=new`.
     Acknowledging twice is harmless."""
-    token = _token(request, "submissions:acknowledge")
+    token = token_with_scope(request, "submissions:acknowledge")
     submission = submission_for_office(office_id=token.office_id, reference=reference)
     submission_acknowledge(submission=submission, token=token)
     submission.refresh_from_db(fields=["acknowledged_at"])

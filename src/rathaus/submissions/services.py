@@ -419,7 +419,8 @@ def submissions_apply_retention(
     return counts
 
 
-SCOPES = ("submissions:read", "submissions:acknowledge")
+# what an office's API token may be allowed: the pull API here, the cases API (cases app)
+SCOPES = ("submissions:read", "submissions:acknowledge", "cases:read", "cases:write")
 
 
 def api_token_create(
