@@ -67,3 +67,36 @@ def test_a_caseworker_finds_takes_and_works_on_a_case(
     axe.check()
     case.refresh_from_db()
     assert case.status == "in_progress" and case.assignee is not None
+
+
+@pytest.mark.usefixtures("demo_forms")
+def test_a_lead_reads_workload_and_statistics(page: Any, live_server: Any, axe: Any) -> None:
+    from rathaus.accounts.constants import MembershipRole
+    from rathaus.accounts.tests.factories import PASSWORD, OfficeFactory, UserFactory, member
+    from rathaus.cases.seeding import seed_cases
+    from rathaus.catalog.models import Service
+
+    office = OfficeFactory(name="Ordnungsamt")
+    Service.objects.get(leika_key="99102013000000").offices.add(office)
+    member(UserFactory(email="ines@example.org"), office)
+    member(UserFactory(email="lea@example.org"), office, MembershipRole.LEAD)
+    seed_cases(count=80)
+
+    page.goto(live_server.url + "/verwaltung/vorgaenge/")
+    page.get_by_label("E-Mail-Adresse").fill("lea@example.org")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/verwaltung/vorgaenge/stelle/*/")
+    axe.check()
+    page.get_by_role("link", name="Auslastung je Person").click()
+    assert page.get_by_role("table", name="Offene Vorgänge je Person").is_visible()
+    axe.check()
+    page.go_back()
+    page.get_by_role("link", name="Statistik").click()
+    assert page.get_by_role("img", name="Eingegangen und abgeschlossen je Monat").is_visible()
+    assert page.get_by_role("table", name="Eingegangen und abgeschlossen je Monat").is_visible()
+    axe.check()
+    page.get_by_label("Zeitraum", exact=True).select_option("36")
+    page.get_by_role("button", name="Anzeigen").click()
+    page.wait_for_url("**monate=36**")
+    axe.check()

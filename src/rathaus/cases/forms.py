@@ -195,3 +195,28 @@ class BulkAssignForm(forms.Form):
             ("", _("niemand")),
             *[(pk, _person(m)) for pk, m in self.members.items()],
         ]
+
+
+class StatisticsForm(forms.Form):
+    monate = forms.TypedChoiceField(
+        label=_("Zeitraum"),
+        choices=[
+            (3, _("3 Monate")),
+            (6, _("6 Monate")),
+            (12, _("12 Monate")),
+            (24, _("24 Monate")),
+            (36, _("36 Monate")),
+        ],
+        coerce=int,
+        required=False,
+    )
+    stelle = forms.ModelChoiceField(
+        label=_("Stelle"), queryset=Office.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, offices: QuerySet[Office], **kwargs: Any):
+        kwargs.setdefault("auto_id", "stat_%s")
+        super().__init__(*args, **kwargs)
+        stelle: Any = self.fields["stelle"]
+        stelle.queryset = offices
+        stelle.empty_label = _("alle")

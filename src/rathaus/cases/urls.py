@@ -5,6 +5,7 @@ from rathaus.cases import views
 app_name = "cases"
 urlpatterns = [
     path("", views.office_list, name="offices"),
+    path("statistik/", views.statistics, name="statistics"),
     path("stelle/<int:office_id>/", views.inbox, name="inbox"),
     path("stelle/<int:office_id>/zuweisen/", views.bulk_assign, name="bulk_assign"),
     path("stelle/<int:office_id>/auslastung/", views.workload, name="workload"),

@@ -5,6 +5,8 @@ opened through ``selectors.case_get_for_user``, every inbox through ``case_inbox
 
 from __future__ import annotations
 
+import csv
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +31,7 @@ from rathaus.cases.forms import (
     BulkAssignForm,
     InboxFilterForm,
     NoteForm,
+    StatisticsForm,
     TransitionForm,
 )
 from rathaus.cases.models import Case
@@ -39,6 +42,11 @@ from rathaus.cases.services import (
     case_assign,
     case_note_add,
     case_transition,
+)
+from rathaus.cases.statistics import (
+    case_statistics,
+    statistics_office_ids,
+    statistics_rows,
 )
 from rathaus.cases.workflow import allowed_after
 from rathaus.forms.uploads import read_upload, sanitise_filename
@@ -333,4 +341,75 @@ def case_receipt(request: HttpRequest, case_id: int) -> HttpResponse:
         "application/pdf",
         f"eingangsbestaetigung-{case.reference}.pdf",
         inline=True,
+    )
+
+
+CHART_HEIGHT = 160
+
+
+def _chart(months: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """Bars for cases received and closed per month, drawn as SVG on the server (the table
+    beside it holds the same numbers)."""
+    top = max([1, *(max(row.received, row.closed) for _m, row in months)])
+    bars = []
+    for index, (month, row) in enumerate(months):
+        x = 40 + index * 36
+        for offset, value, kind in ((0, row.received, "received"), (14, row.closed, "closed")):
+            height = round(value / top * CHART_HEIGHT)
+            bars.append(
+                {
+                    "x": x + offset,
+                    "y": 10 + CHART_HEIGHT - height,
+                    "height": height,
+                    "kind": kind,
+                    "month": month,
+                    "value": value,
+                }
+            )
+    return {"bars": bars, "top": top, "width": 40 + len(months) * 36 + 10}
+
+
+@caseworkers
+@require_safe
+def statistics(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    allowed = statistics_office_ids(user=user)  # 403 for anyone but leads and the department
+    offices = Office.objects.order_by("name")
+    if allowed is not None:
+        offices = offices.filter(pk__in=allowed)
+    form = StatisticsForm(request.GET, offices=offices)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    months = data.get("monate") or 12
+    office = data.get("stelle")
+    end = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+    start = end
+    for _step in range(months):
+        start = (start - timedelta(days=1)).replace(day=1)
+    office_id = office.pk if office else None
+    if request.GET.get("format") == "csv":
+        rows = statistics_rows(user=user, start=start, end=end, office_id=office_id)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="vorgaenge-statistik.csv"'
+        response.write("\ufeff")  # so that spreadsheet programs read it as UTF-8
+        columns = ["month", "office", "service", "received", "closed"]
+        columns += ["median_days", "p90_days", "online_share"]
+        writer = csv.DictWriter(response, fieldnames=columns, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+        return response
+    figures = case_statistics(user=user, start=start, end=end, office_id=office_id)
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return render(
+        request,
+        "cases/statistics.html",
+        {
+            "form": form,
+            "figures": figures,
+            "chart": _chart(figures.months),
+            "chart_height": CHART_HEIGHT,
+            "office": office,
+            "csv_url": "?" + query.urlencode(),
+        },
     )
