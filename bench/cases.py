@@ -12,8 +12,10 @@ Baseline in the same run: the bare ORM read of 25 cases of the office by primary
 floor any list page stands on). Target: p95 under 100 ms at 1,000,000 cases on PostgreSQL,
 the same order of magnitude as at 100,000.
 
-`python bench/cases.py worker SIZES` is the per-database part (one process per database).
-BENCH_CASES_SIZES overrides the sizes (e.g. "20000,100000" for a quick look).
+`python bench/cases.py worker SIZE` is the per-database part (one process per database and
+size). BENCH_CASES_SIZES overrides the sizes (e.g. "20000,100000" for a quick look);
+BENCH_CASES_KEEP=1 keeps the seeded databases of an earlier run and measures them again
+(seeding a million cases takes about half an hour on a small machine).
 """
 
 from __future__ import annotations
@@ -58,9 +60,10 @@ def _progress(already: int, size: int) -> Any:
     return progress
 
 
-def worker(sizes: list[int]) -> None:
-    """In a process whose DATABASE_URL is the database to measure: seed up to each size,
-    measure, go on; one JSON line per size on stdout."""
+def worker(size: int) -> None:
+    """In a process whose DATABASE_URL is the database to measure: seed it up to ``size``
+    cases (a database kept from an earlier run may have them already), measure, and print
+    one JSON line on stdout."""
     import django
 
     django.setup()
@@ -78,89 +81,88 @@ def worker(sizes: list[int]) -> None:
     started = time.perf_counter()
     call_command("seed-demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     say(f"  seed-demo in {time.perf_counter() - started:.0f} s")
-    seeded = 0
-    for size in sizes:
-        started = time.perf_counter()
-        seed_cases(count=size - seeded, batch=5000, seed=size, progress=_progress(seeded, size))
-        seed_seconds = time.perf_counter() - started
-        seeded = size
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        busiest = (
-            Case.objects.values("office_id")
-            .annotate(n=Count("pk"))
-            .order_by("-n")
-            .values_list("office_id", "n")[0]
+    seeded = Case.objects.count()
+    started = time.perf_counter()
+    if seeded < size:
+        seed_cases(
+            count=size - seeded, batch=5000, seed=size + seeded, progress=_progress(seeded, size)
         )
-        office_id, office_cases = busiest
-        worker = (
-            User.objects.filter(memberships__office_id=office_id, memberships__role="caseworker")
-            .order_by("pk")
-            .first()
-        )
-        if worker is None:  # the seeding office has no caseworker: give it one
-            worker = User.objects.filter(memberships__isnull=False).order_by("pk").first()
-            assert worker is not None  # noqa: S101 - seed-demo made some
-            OfficeMembership.objects.get_or_create(user=worker, office_id=office_id)
-        colleague = (
-            Case.objects.filter(office_id=office_id, assignee__isnull=False)
-            .values_list("assignee_id", flat=True)
-            .first()
-        )
-        reference = (
-            Case.objects.filter(office_id=office_id).order_by("-pk").values_list("reference")[0][0]
-        )
-        inbox = f"/verwaltung/vorgaenge/stelle/{office_id}/"
-        requests = {
-            "first page": inbox,
-            "filtered": inbox
-            + f"?status=in_progress&bearbeitung={colleague}&sortierung=priority&seite=3",
-            "overdue": inbox + "?ansicht=ueberfaellig",
-            "name search": [
-                inbox + "?" + urllib.parse.urlencode({"suche": name})
-                for name in ("Anna Müller", "Ostbrink", "mueller", "Łucja Nguyen")
-            ],
-            "reference search": inbox
-            + "?"
-            + urllib.parse.urlencode({"suche": reference.lower().replace("-", " ")}),
-        }
-        client = Client()
-        client.force_login(worker)
-        result: dict[str, Any] = {
-            "cases": Case.objects.count(),
-            "office_cases": office_cases,
-            "open_in_office": Case.objects.filter(office_id=office_id, is_open=True).count(),
-            "seed_seconds": seed_seconds,
-            "requests": {},
-        }
-        for label, urls in requests.items():
-            urls = urls if isinstance(urls, list) else [urls]
-            for url in urls * 3:  # warm-up
-                assert client.get(url).status_code == 200, url  # noqa: S101
-            times, queries = [], []
-            for run in range(RUNS):
-                url = urls[run % len(urls)]
-                with CaptureQueriesContext(connection) as captured:
-                    start = time.perf_counter()
-                    response = client.get(url)
-                    times.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200  # noqa: S101
-                queries.append(len(captured.captured_queries))
-            result["requests"][label] = {"ms": times, "queries": max(queries)}
-        floor = []
-        for _run in range(RUNS):
-            start = time.perf_counter()
-            list(Case.objects.filter(office_id=office_id).order_by("pk")[:25])
-            floor.append((time.perf_counter() - start) * 1000)
-        result["baseline_ms"] = floor
-        print(json.dumps(result), flush=True)
+    else:
+        say(f"  {seeded:,} cases there already (kept from an earlier run)")
+    seed_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    busiest = (
+        Case.objects.values("office_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("office_id", "n")[0]
+    )
+    office_id, office_cases = busiest
+    worker = (
+        User.objects.filter(memberships__office_id=office_id, memberships__role="caseworker")
+        .order_by("pk")
+        .first()
+    )
+    if worker is None:  # the seeding office has no caseworker: give it one
+        worker = User.objects.filter(memberships__isnull=False).order_by("pk").first()
+        assert worker is not None  # noqa: S101 - seed-demo made some
+        OfficeMembership.objects.get_or_create(user=worker, office_id=office_id)
+    colleague = (
+        Case.objects.filter(office_id=office_id, assignee__isnull=False)
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
+    reference = (
+        Case.objects.filter(office_id=office_id).order_by("-pk").values_list("reference")[0][0]
+    )
+    inbox = f"/verwaltung/vorgaenge/stelle/{office_id}/"
+    requests = {
+        "first page": inbox,
+        "filtered": inbox
+        + f"?status=in_progress&bearbeitung={colleague}&sortierung=priority&seite=3",
+        "overdue": inbox + "?ansicht=ueberfaellig",
+        "name search": [
+            inbox + "?" + urllib.parse.urlencode({"suche": name})
+            for name in ("Anna Müller", "Ostbrink", "mueller", "Łucja Nguyen")
+        ],
+        "reference search": inbox
+        + "?"
+        + urllib.parse.urlencode({"suche": reference.lower().replace("-", " ")}),
+    }
+    client = Client()
+    client.force_login(worker)
+    result: dict[str, Any] = {
+        "cases": Case.objects.count(),
+        "office_cases": office_cases,
+        "open_in_office": Case.objects.filter(office_id=office_id, is_open=True).count(),
+        "seed_seconds": seed_seconds,
+        "requests": {},
+    }
+    for label, urls in requests.items():
+        urls = urls if isinstance(urls, list) else [urls]
+        for url in urls * 3:  # warm-up
+            assert client.get(url).status_code == 200, url  # noqa: S101
+        times, queries = [], []
+        for run in range(RUNS):
+            url = urls[run % len(urls)]
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200  # noqa: S101
+            queries.append(len(captured.captured_queries))
+        result["requests"][label] = {"ms": times, "queries": max(queries)}
+    floor = []
+    for _run in range(RUNS):
+        start = time.perf_counter()
+        list(Case.objects.filter(office_id=office_id).order_by("pk")[:25])
+        floor.append((time.perf_counter() - start) * 1000)
+    result["baseline_ms"] = floor
+    print(json.dumps(result), flush=True)
 
 
-def run_database(label: str, database_url: str, sizes: list[int]) -> list[dict[str, Any]]:
+def run_database(label: str, database_url: str, size: int) -> dict[str, Any]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -170,33 +172,40 @@ def run_database(label: str, database_url: str, sizes: list[int]) -> list[dict[s
         "RATHAUS_DEBUG": "0",
         "RATHAUS_INPROCESS_WORKER": "0",
         "RATHAUS_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
     }
-    say(f"cases inbox ({label}): seeding {', '.join(f'{s:,}' for s in sizes)} cases ...")
+    say(f"cases inbox ({label}, {size:,} cases): preparing ...")
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "worker", ",".join(map(str, sizes))],
+        [sys.executable, str(Path(__file__).resolve()), "worker", str(size)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
         check=True,
     ).stdout
-    return [json.loads(line) for line in out.strip().splitlines() if line.startswith("{")]
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    for line in lines(label, result):
+        print(line, flush=True)
+    return result
 
 
-def fresh_postgres() -> str | None:
+def postgres_database(size: int) -> str | None:
+    """The benchmark database for ``size`` cases: kept as it is with BENCH_CASES_KEEP=1 (its
+    cases are reused), else dropped and created empty; None when no PostgreSQL answers."""
     import psycopg
 
     parts = urllib.parse.urlsplit(POSTGRES_URL)
-    name = parts.path.lstrip("/")
+    name = f"{parts.path.lstrip('/')}_{size}"
     admin_url = urllib.parse.urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not (exists and os.environ.get("BENCH_CASES_KEEP") == "1"):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         print(f"cases inbox (postgresql): skipped: {type(exc).__name__}: no PostgreSQL")
         return None
-    return POSTGRES_URL
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def lines(label: str, result: dict[str, Any]) -> list[str]:
@@ -219,19 +228,18 @@ def lines(label: str, result: dict[str, Any]) -> list[str]:
 def main() -> dict[str, list[dict[str, Any]]]:
     sizes = [int(s) for s in os.environ.get("BENCH_CASES_SIZES", "100000,1000000").split(",")]
     (WORK / "cases-sqlite").mkdir(parents=True, exist_ok=True)
-    sqlite_file = WORK / "cases-sqlite" / "cases.sqlite3"
-    for leftover in WORK.glob("cases-sqlite/cases.sqlite3*"):
-        leftover.unlink()
-    results: dict[str, list[dict[str, Any]]] = {}
-    postgres = fresh_postgres()
-    if postgres:
-        results["postgresql"] = run_database("postgresql", postgres, sizes)
-    results["sqlite"] = run_database("sqlite", f"sqlite:///{sqlite_file}", sizes[:1])
-    for label, runs in results.items():
-        for result in runs:
-            for line in lines(label, result):
-                print(line, flush=True)
-    if len(results.get("postgresql", [])) > 1:
+    results: dict[str, list[dict[str, Any]]] = {"postgresql": [], "sqlite": []}
+    for size in sizes:
+        database = postgres_database(size)
+        if database is None:
+            break
+        results["postgresql"].append(run_database("postgresql", database, size))
+    sqlite_file = WORK / "cases-sqlite" / f"cases-{sizes[0]}.sqlite3"
+    if os.environ.get("BENCH_CASES_KEEP") != "1":
+        for leftover in WORK.glob(f"cases-sqlite/cases-{sizes[0]}.sqlite3*"):
+            leftover.unlink()
+    results["sqlite"].append(run_database("sqlite", f"sqlite:///{sqlite_file}", sizes[0]))
+    if len(results["postgresql"]) > 1:
         small, large = results["postgresql"][0], results["postgresql"][-1]
         for name in large["requests"]:
             ratio = percentile(large["requests"][name]["ms"], 95) / percentile(
@@ -243,11 +251,11 @@ def main() -> dict[str, list[dict[str, Any]]]:
                 flush=True,
             )
     (WORK / "cases-results.json").write_text(json.dumps(results))
-    return results
+    return {label: runs for label, runs in results.items() if runs}
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["worker"]:
-        worker([int(s) for s in sys.argv[2].split(",")])
+        worker(int(sys.argv[2]))
     else:
         main()
