@@ -201,6 +201,8 @@ RATELIMIT_EXPORT = env("RATHAUS_RATELIMIT_EXPORT", "30/h")
 RATELIMIT_STATUS_FAILURES = env("RATHAUS_RATELIMIT_STATUS_FAILURES", "10/h")
 # Submissions per client (web form and API).
 RATELIMIT_SUBMIT = env("RATHAUS_RATELIMIT_SUBMIT", "30/h")
+# Answers to an office's question (Rückfrage) per client.
+RATELIMIT_ANSWER = env("RATHAUS_RATELIMIT_ANSWER", "20/h")
 
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"

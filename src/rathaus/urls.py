@@ -17,6 +17,7 @@ urlpatterns = [
     path("leistungen/", include("rathaus.catalog.urls")),
     path("formulare/", include("rathaus.forms.urls")),
     path("antraege/", include("rathaus.submissions.urls")),
+    path("antraege/", include("rathaus.cases.citizen_urls")),
     path("verwaltung/formulare/", include("rathaus.forms.staff_urls")),
     path("verwaltung/vorgaenge/", include("rathaus.cases.urls")),
     path("admin/", admin.site.urls),

@@ -100,3 +100,58 @@ def test_a_lead_reads_workload_and_statistics(page: Any, live_server: Any, axe: 
     page.get_by_role("button", name="Anzeigen").click()
     page.wait_for_url("**monate=36**")
     axe.check()
+
+
+@pytest.mark.usefixtures("demo_forms")
+def test_a_citizen_answers_a_question_with_a_file(
+    page: Any, live_server: Any, axe: Any, tmp_path: Any
+) -> None:
+    from django.test import Client
+
+    from rathaus.accounts.tests.factories import OfficeFactory, UserFactory, member
+    from rathaus.cases.models import Case
+    from rathaus.cases.services import case_query_ask, case_transition
+    from rathaus.catalog.models import Service
+    from rathaus.core.outbox import process_batch
+    from rathaus.submissions.selectors import submission_status_code
+    from rathaus.submissions.tests.test_submitting import fill_in_dog_form
+
+    office = OfficeFactory(name="Ordnungsamt")
+    Service.objects.get(leika_key="99102013000000").offices.add(office)
+    worker = member(UserFactory(email="ines@example.org"), office)
+    citizen = Client()
+    fill_in_dog_form(citizen, name="Jürgen", family_name="Müller")
+    citizen.post("/antraege/absenden/hund-anmelden/")
+    process_batch(worker_id="e2e", limit=20)
+    case = case_transition(case=Case.objects.get(), to="in_progress", actor=worker, version=1)
+    case_query_ask(
+        case=case,
+        actor=worker,
+        version=2,
+        text="Bitte senden Sie den Impfpass.",
+        documents=["Impfpass"],
+    )
+    code = submission_status_code(case.submission)
+
+    page.goto(f"{live_server.url}/antraege/{case.reference}/status/{code}/")
+    axe.check()
+    page.get_by_role("link", name="Rückfrage lesen und beantworten").click()
+    assert page.get_by_text("Bitte senden Sie den Impfpass.").is_visible()
+    axe.check()
+    page.get_by_role("button", name="Antwort senden").click()  # nothing written, nothing sent
+    assert page.get_by_role("alert").first.is_visible()
+    axe.check()
+    scan = tmp_path / "impfpass.pdf"
+    scan.write_bytes(b"%PDF-1.7\nImpfpass")
+    page.get_by_label("Ihre Antwort").fill("Anbei der Impfpass.")
+    page.get_by_label("Dateien").set_input_files(str(scan))
+    page.get_by_role("button", name="Antwort senden").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert (
+        "Ihre Antwort ist bei der Stelle eingegangen."
+        in page.get_by_role("status").first.inner_text()
+    )
+    axe.check()
+    case.refresh_from_db()
+    assert case.status == "in_progress"

@@ -3,13 +3,14 @@ internal notes, with the office's API token (``rathaus create-api-token``, scope
 ``cases:read`` and ``cases:write``). Every case is looked up through
 ``selectors.case_get_for_office``: another office's case does not exist for the token."""
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 from ninja.pagination import paginate
 
 from rathaus.accounts.models import Office
@@ -17,10 +18,13 @@ from rathaus.cases import selectors
 from rathaus.cases.constants import CaseStatus, Decision
 from rathaus.cases.models import Case
 from rathaus.cases.services import (
+    MAX_DOCUMENTS,
+    MESSAGE_MAX_CHARS,
     NOTE_MAX_CHARS,
     CaseConflict,
     CaseRefused,
     case_note_add,
+    case_query_ask,
     case_transition,
 )
 from rathaus.core.errors import api_error_body
@@ -99,16 +103,25 @@ class CaseOut(CaseBrief):
     citizen_timeline: list[TimelineEntry]
 
 
-class TransitionIn(Schema):
+NO_NUL = r"^[^\x00]*$"  # a NUL is refused before any view sees it (core.middleware)
+
+
+class Strict(Schema):
+    """Request bodies: only the documented keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TransitionIn(Strict):
     to: StatusValue
     version: int = Field(..., ge=1)
-    citizen_text: str = Field("", max_length=5000)
+    citizen_text: str = Field("", max_length=5000, pattern=NO_NUL)
     decision: DecisionValue = ""
     office_id: int | None = Field(None, ge=1)  # for "forwarded": the office it goes to
 
 
-class NoteIn(Schema):
-    text: str = Field(..., max_length=NOTE_MAX_CHARS)
+class NoteIn(Strict):
+    text: str = Field(..., max_length=NOTE_MAX_CHARS, pattern=NO_NUL)
 
 
 class NoteOut(Schema):
@@ -149,8 +162,8 @@ def list_cases(
     request: HttpRequest,
     status: Literal["open", "all"] | StatusValue = "open",
     overdue: bool = False,
-    assignee: str = "",
-    q: str = Query("", max_length=100),  # type: ignore[type-arg]
+    assignee: str = Query("", max_length=254, pattern=NO_NUL),  # type: ignore[type-arg]
+    q: str = Query("", max_length=100, pattern=NO_NUL),  # type: ignore[type-arg]
     sort: Literal["due", "received", "-received", "priority"] = "due",
 ) -> QuerySet[Case]:
     """The office's cases, by due date by default; `status=open` (default): every status that
@@ -189,6 +202,11 @@ def post_transition(request: HttpRequest, reference: str, payload: TransitionIn)
     answers 422 with the reason."""
     token = token_with_scope(request, "cases:write")
     case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    if payload.to == "query":
+        message = _(
+            "Eine Rückfrage wird mit ihrer Frage gestellt: POST /api/v1/cases/{reference}/messages."
+        )
+        return JsonResponse(api_error_body("use_messages", message), status=422)
     office = None
     if payload.office_id is not None:
         office = Office.objects.filter(pk=payload.office_id).first()
@@ -242,3 +260,73 @@ def post_note(request: HttpRequest, reference: str, payload: NoteIn) -> Any:
         return _refusal(error)
     body = {"at": note.at.isoformat(), "author": None, "text": payload.text.strip()}
     return JsonResponse(body, status=201)
+
+
+class MessageFile(Schema):
+    filename: str
+    content_type: str
+    size: int
+    sha256: str  # the file itself: an attachment of the submission in the pull API
+
+
+class MessageOut(Schema):
+    at: str
+    direction: Literal["to_citizen", "from_citizen"]
+    text: str
+    requested_documents: list[str]
+    files: list[MessageFile]
+
+
+class MessageIn(Strict):
+    text: str = Field(..., max_length=MESSAGE_MAX_CHARS, pattern=NO_NUL)
+    documents: list[Annotated[str, Field(max_length=200, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=MAX_DOCUMENTS
+    )
+    version: int = Field(..., ge=1)
+
+
+def _message(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": item["at"].isoformat(),
+        "direction": item["direction"],
+        "text": item["text"],
+        "requested_documents": item["documents"],
+        "files": [
+            {
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+            }
+            for f in item["files"]
+        ],
+    }
+
+
+@router.get("/cases/{reference}/messages", response=list[MessageOut], auth=OfficeToken())
+def list_messages(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
+    """The mailbox with the citizen, newest first: the office's questions and the answers
+    (the files sent with an answer are attachments of the submission in the pull API)."""
+    token = token_with_scope(request, "cases:read")
+    case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    return [_message(item) for item in selectors.case_messages(case=case)]
+
+
+@router.post("/cases/{reference}/messages", response={201: MessageOut}, auth=OfficeToken())
+def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> Any:
+    """Ask the citizen (Rückfrage): the case goes to "query" (with the `version` last read),
+    the citizen is told by e-mail that there is a question (without its text)."""
+    token = token_with_scope(request, "cases:write")
+    case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    try:
+        case_query_ask(
+            case=case,
+            actor=None,
+            version=payload.version,
+            text=payload.text,
+            documents=payload.documents,
+            token=token,
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refusal(error)
+    return JsonResponse(_message(selectors.case_messages(case=case)[0]), status=201)

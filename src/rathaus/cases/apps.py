@@ -13,4 +13,5 @@ class CasesConfig(AppConfig):
 
         rotation.register_fields("cases.CaseNote", "text_encrypted")
         rotation.register_fields("cases.Case", "applicant_encrypted")
+        rotation.register_fields("cases.CaseMessage", "text_encrypted")
         rotation.register_job("cases.CaseNameToken", case_name_tokens_rotate)

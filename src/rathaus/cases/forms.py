@@ -13,7 +13,7 @@ from rathaus.accounts.models import Office, User
 from rathaus.cases.constants import CaseStatus, Decision
 from rathaus.cases.models import Case, Tag
 from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
-from rathaus.cases.services import NOTE_MAX_CHARS
+from rathaus.cases.services import MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from rathaus.catalog.models import Service
 from rathaus.submissions.references import normalise
 
@@ -145,7 +145,10 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, case: Case, allowed: list[str], **kwargs: Any):
         kwargs.setdefault("auto_id", "status_%s")
         super().__init__(*args, **kwargs)
-        _choice(self, "to").choices = [(s, CaseStatus(s).label) for s in allowed]
+        # a question to the citizen has its own form (QueryForm): it needs the question
+        _choice(self, "to").choices = [
+            (s, CaseStatus(s).label) for s in allowed if s != CaseStatus.QUERY
+        ]
         office: Any = self.fields["office"]
         office.queryset = Office.objects.exclude(pk=case.office_id).order_by("name")
         office.empty_label = _("– bitte wählen –")
@@ -220,3 +223,49 @@ class StatisticsForm(forms.Form):
         stelle: Any = self.fields["stelle"]
         stelle.queryset = offices
         stelle.empty_label = _("alle")
+
+
+class QueryForm(forms.Form):
+    """A question to the citizen (Rückfrage), with the documents asked for."""
+
+    text = forms.CharField(
+        label=_("Ihre Frage an die antragstellende Person"),
+        help_text=_(
+            "Die Person liest sie auf ihrer Statusseite; per E-Mail erfährt sie nur, dass es eine Rückfrage gibt."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MESSAGE_MAX_CHARS,
+    )
+    documents = forms.CharField(
+        label=_("Angeforderte Unterlagen"),
+        help_text=_("Eine Unterlage je Zeile, z. B. „Meldebescheinigung“."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any):
+        kwargs.setdefault("auto_id", "query_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = case.version
+
+    def document_list(self) -> list[str]:
+        return [
+            line for line in self.cleaned_data.get("documents", "").splitlines() if line.strip()
+        ]
+
+
+class AnswerForm(forms.Form):
+    """The citizen's answer: text and files (checked like form uploads by the service)."""
+
+    text = forms.CharField(
+        label=_("Ihre Antwort"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=MESSAGE_MAX_CHARS,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "answer_%s")
+        super().__init__(*args, **kwargs)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
 from rathaus.cases.models import Case
-from rathaus.cases.services import case_applicant_forget, case_open
+from rathaus.cases.services import case_open, case_personal_data_forget
 from rathaus.core.models import OutboxMessage
 from rathaus.core.outbox import outbox_handler
-from rathaus.submissions.selectors import submission_by_reference
+from rathaus.submissions.selectors import (
+    submission_by_reference,
+    submission_email,
+    submission_status_code,
+)
 
 
 @outbox_handler("cases.open")
@@ -17,7 +27,30 @@ def open_case(message: OutboxMessage) -> None:
 
 
 @outbox_handler("cases.forget")
-def forget_applicant(message: OutboxMessage) -> None:
+def forget_personal_data(message: OutboxMessage) -> None:
     case = Case.objects.filter(reference=message.payload["reference"]).first()
     if case is not None:
-        case_applicant_forget(case=case)
+        case_personal_data_forget(case=case)
+
+
+@outbox_handler("cases.query_email")
+def announce_question(message: OutboxMessage) -> None:
+    """Tell the citizen that the office has a question: the reference number and the link to
+    the status page, no personal data and not the question itself."""
+    submission = submission_by_reference(message.payload["reference"])
+    email = submission_email(submission) if submission is not None else ""
+    if submission is None or not email:
+        return  # gone, or submitted without an e-mail address: the status page shows it
+    context = {
+        "reference": submission.reference,
+        "link": settings.SITE_URL.rstrip("/")
+        + reverse(
+            "cases_citizen:mailbox",
+            kwargs={"reference": submission.reference, "code": submission_status_code(submission)},
+        ),
+        "city": settings.CITY_NAME,
+    }
+    with translation.override(submission.language or "de"):
+        subject = render_to_string("cases/email/question_subject.txt", context).strip()
+        body = render_to_string("cases/email/question.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])

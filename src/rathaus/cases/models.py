@@ -97,6 +97,10 @@ class Case(TimeStampedModel):
                 fields=["assignee", "is_open", "due_on", "received_at", "id"],
                 name="case_assignee_due",
             ),
+            models.Index(
+                fields=["assignee", "status", "due_on", "received_at", "id"],
+                name="case_assignee_status_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,3 +172,35 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class CaseMessage(models.Model):
+    """The secure mailbox of a case: a question of the office to the citizen (with the
+    documents it asks for) or the citizen's answer. The text is encrypted; the e-mail that
+    announces a question carries only the reference number and the link. Files sent with an
+    answer become attachments of the submission (``submissions.Attachment`` with the field
+    ``antwort:<message id>``), so retention, the pull API and the export have them too."""
+
+    class Direction(models.TextChoices):
+        TO_CITIZEN = "to_citizen", _("an die antragstellende Person")
+        FROM_CITIZEN = "from_citizen", _("von der antragstellenden Person")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )  # the caseworker who asked; nobody for the citizen's answer
+    text_encrypted = models.TextField()
+    requested_documents = models.JSONField(
+        default=list, blank=True
+    )  # names, e.g. "Meldebescheinigung"
+
+    class Meta:
+        verbose_name = _("Nachricht")
+        verbose_name_plural = _("Nachrichten")
+        ordering = ["-at", "-pk"]  # the newest on top
+        indexes = [models.Index(fields=["case", "at"], name="case_message_order")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.direction}"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import AnyUser, office_ids_led, office_ids_working_in
 from rathaus.cases.deadlines import add_working_days
-from rathaus.cases.models import Case, CaseNameToken
+from rathaus.cases.models import Case, CaseMessage, CaseNameToken
 from rathaus.cases.workflow import OPEN
 from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json
@@ -274,3 +274,30 @@ def overdue_since(case: Case, today: date | None = None) -> int:
     if case.status not in OPEN or case.due_on is None:
         return 0
     return max(0, ((today or timezone.localdate()) - case.due_on) // timedelta(days=1))
+
+
+def case_messages(*, case: Case) -> list[dict[str, Any]]:
+    """The mailbox of a case already opened through a gate, newest first: each message with
+    its text (decrypted), the documents asked for and the files sent with it."""
+    files: dict[str, list[Any]] = {}
+    for attachment in case.submission.attachments.filter(field_id__startswith="antwort:"):
+        files.setdefault(attachment.field_id, []).append(attachment)
+    return [
+        {
+            "pk": message.pk,
+            "direction": message.direction,
+            "from_citizen": message.direction == CaseMessage.Direction.FROM_CITIZEN,
+            "at": message.at,
+            "author": message.author,
+            "text": decrypt_json(message.text_encrypted),
+            "documents": message.requested_documents,
+            "files": files.get(f"antwort:{message.pk}", []),
+        }
+        for message in case.messages.select_related("author")
+    ]
+
+
+def case_of_submission(*, submission: Any) -> Case | None:
+    """The case of a submission the caller has opened through a submissions gate (the status
+    link or the account): for the citizen's side of the mailbox."""
+    return Case.objects.select_related("submission", "office").filter(submission=submission).first()

@@ -3,25 +3,34 @@ else writes ``Case`` or ``CaseEvent``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, OfficeMembership, User
 from rathaus.cases.constants import CaseStatus, Decision
 from rathaus.cases.deadlines import due_date
-from rathaus.cases.models import Case, CaseEvent, CaseNameToken, CaseNote
+from rathaus.cases.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseNameToken,
+    CaseNote,
+)
 from rathaus.cases.workflow import allowed_after
 from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json, encrypt_json
 from rathaus.core.rotation import RotationReport
-from rathaus.core.services import audit_entry_create
+from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms.rendering import applicant_name
 from rathaus.forms.selectors import definition_of
-from rathaus.submissions.models import ApiToken, StatusEvent, Submission
+from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
+from rathaus.submissions.models import ApiToken, Attachment, StatusEvent, Submission
 from rathaus.submissions.selectors import submission_data
 
 
@@ -102,10 +111,12 @@ def name_tokens(*, case_id: int, name: str) -> list[CaseNameToken]:
     ]
 
 
-def case_applicant_forget(*, case: Case) -> None:
-    """Retention anonymised the submission: the case keeps no name and no index of it."""
+def case_personal_data_forget(*, case: Case) -> None:
+    """Retention anonymised the submission: the case keeps no name, no index of it and no
+    messages (their files went with the submission's attachments)."""
     with transaction.atomic():
         CaseNameToken.objects.filter(case=case).delete()
+        CaseMessage.objects.filter(case=case).delete()
         Case.objects.filter(pk=case.pk).update(applicant_encrypted="")
 
 
@@ -291,3 +302,152 @@ def case_accessed(*, case: Case, actor: User, what: str) -> None:
         object_id=case.pk,
         after={"what": what},
     )
+
+
+MESSAGE_MAX_CHARS = 5000
+MAX_DOCUMENTS = 10  # documents asked for in one question
+MAX_ANSWER_FILES = 10
+
+
+def _message_text(text: str) -> str:
+    text = text.strip()
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise CaseRefused(
+            _("Eine Nachricht darf höchstens %(max)s Zeichen lang sein."), max=MESSAGE_MAX_CHARS
+        )
+    return text
+
+
+def case_query_ask(
+    *,
+    case: Case,
+    actor: User | None,
+    version: int,
+    text: str,
+    documents: list[str],
+    token: ApiToken | None = None,
+) -> CaseMessage:
+    """Ask the citizen (Rückfrage): the case waits for the answer ("Rückfrage"), the question
+    goes to the case's mailbox, and an e-mail (through the outbox) tells the citizen that
+    there is a question, with the reference number and the link, nothing else."""
+    text = _message_text(text)
+    if not text:
+        raise CaseRefused(_("Bitte schreiben Sie Ihre Frage."))
+    wanted = [d.strip()[:200] for d in documents if d.strip()]
+    if len(wanted) > MAX_DOCUMENTS:
+        raise CaseRefused(
+            _("Bitte fordern Sie höchstens %(max)s Unterlagen auf einmal an."), max=MAX_DOCUMENTS
+        )
+    with translation.override(case.submission.language or "de"):
+        notice = str(
+            _("Die zuständige Stelle hat eine Rückfrage. Bitte antworten Sie unter „Nachrichten“.")
+        )
+    with transaction.atomic():
+        case_transition(
+            case=case,
+            to=CaseStatus.QUERY,
+            actor=actor,
+            version=version,
+            citizen_text=notice,
+            token=token,
+        )
+        message = CaseMessage.objects.create(
+            case=case,
+            direction=CaseMessage.Direction.TO_CITIZEN,
+            author=actor,
+            text_encrypted=encrypt_json(text),
+            requested_documents=wanted,
+        )
+        outbox_message_create(
+            topic="cases.query_email",
+            payload={"reference": case.reference},
+            idempotency_key=f"cases.query_email:{message.pk}",
+        )
+        audit_entry_create(
+            actor=actor,
+            action="case.message",
+            object_type="cases.case",
+            object_id=case.pk,
+            after={"message": message.pk, "direction": message.direction, **_via(token)},
+        )
+    return message
+
+
+def answer_field(message: CaseMessage) -> str:
+    """The field id under which the files of an answer are attachments of the submission."""
+    return f"antwort:{message.pk}"
+
+
+def _why(rejected: UploadRejected) -> Callable[[], str]:
+    return lambda: str(rejected)  # worded in the language active when it is read
+
+
+def case_answer(*, case: Case, text: str, files: list[UploadedFile]) -> CaseMessage:
+    """The citizen answers an open question, with files checked like form uploads: the
+    answer goes to the mailbox (on top), the case back to "in Bearbeitung". Nothing is kept
+    when one file is refused (``UploadRejected`` names it)."""
+    text = _message_text(text)
+    if case.status != CaseStatus.QUERY:
+        raise CaseRefused(_("Zu diesem Antrag gibt es gerade keine offene Rückfrage."))
+    if not text and not files:
+        raise CaseRefused(_("Bitte schreiben Sie eine Antwort oder fügen Sie eine Datei bei."))
+    if len(files) > MAX_ANSWER_FILES:
+        raise CaseRefused(
+            _("Bitte senden Sie höchstens %(max)s Dateien auf einmal."), max=MAX_ANSWER_FILES
+        )
+    stored: list[tuple[str, dict[str, Any]]] = []
+
+    def remove_files() -> None:
+        for token, _meta in stored:
+            (upload_dir() / token).unlink(missing_ok=True)
+
+    try:
+        for file in files:
+            try:
+                stored.append(check_and_store(file))
+            except UploadRejected as rejected:
+                raise UploadRejected(
+                    _("%(file)s: %(reason)s"), file=str(file.name or ""), reason=_why(rejected)
+                ) from None
+        with translation.override(case.submission.language or "de"):
+            notice = str(_("Ihre Antwort ist eingegangen."))
+        with transaction.atomic():
+            message = CaseMessage.objects.create(
+                case=case,
+                direction=CaseMessage.Direction.FROM_CITIZEN,
+                text_encrypted=encrypt_json(text),
+            )
+            Attachment.objects.bulk_create(
+                Attachment(
+                    submission_id=case.submission_id,
+                    field_id=answer_field(message),
+                    token=token,
+                    filename=str(meta["filename"]),
+                    content_type=str(meta["content_type"]),
+                    size=int(meta["size"]),
+                    sha256=str(meta["sha256"]),
+                )
+                for token, meta in stored
+            )
+            fresh = Case.objects.get(pk=case.pk)  # the case as it is now, whoever changed it
+            if fresh.status != CaseStatus.QUERY:
+                raise CaseRefused(_("Zu diesem Antrag gibt es gerade keine offene Rückfrage."))
+            case_transition(
+                case=fresh,
+                to=CaseStatus.IN_PROGRESS,
+                actor=None,
+                version=fresh.version,
+                citizen_text=notice,
+            )
+            audit_entry_create(
+                actor=None,
+                action="case.message",
+                object_type="cases.case",
+                object_id=case.pk,
+                after={"message": message.pk, "direction": message.direction},
+            )
+    except BaseException:
+        remove_files()
+        raise
+    case.refresh_from_db()
+    return message

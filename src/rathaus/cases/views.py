@@ -9,6 +9,7 @@ import csv
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import office_ids_led
@@ -27,10 +28,12 @@ from rathaus.accounts.views import second_factor_required
 from rathaus.cases import selectors
 from rathaus.cases.forms import (
     VIEW_LABELS,
+    AnswerForm,
     AssignForm,
     BulkAssignForm,
     InboxFilterForm,
     NoteForm,
+    QueryForm,
     StatisticsForm,
     TransitionForm,
 )
@@ -39,8 +42,10 @@ from rathaus.cases.services import (
     CaseConflict,
     CaseRefused,
     case_accessed,
+    case_answer,
     case_assign,
     case_note_add,
+    case_query_ask,
     case_transition,
 )
 from rathaus.cases.statistics import (
@@ -49,8 +54,19 @@ from rathaus.cases.statistics import (
     statistics_rows,
 )
 from rathaus.cases.workflow import allowed_after
-from rathaus.forms.uploads import read_upload, sanitise_filename
+from rathaus.core.errors import error_response
+from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
+from rathaus.forms.definition import MAX_UPLOAD_BYTES
+from rathaus.forms.uploads import (
+    UploadRejected,
+    read_upload,
+    sanitise_filename,
+    size_text,
+    types_text,
+)
+from rathaus.submissions.models import Submission
 from rathaus.submissions.receipt import receipt_pdf
+from rathaus.submissions.selectors import submission_by_status_link, submission_get_for_user
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}  # what a browser shows safely
 
@@ -187,9 +203,11 @@ def _case_page(
     transition: TransitionForm | None = None,
     assign: AssignForm | None = None,
     note: NoteForm | None = None,
+    query: QueryForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     allowed = sorted(allowed_after(case.status))
+    can_ask = "query" in allowed
     members = selectors.case_office_members(case=case)
     return render(
         request,
@@ -205,7 +223,13 @@ def _case_page(
             "timeline": selectors.case_citizen_timeline(case=case),
             "tags": list(case.tags.all()),
             "transition": transition
-            or (TransitionForm(case=case, allowed=allowed) if allowed else None),
+            or (
+                TransitionForm(case=case, allowed=allowed)
+                if [s for s in allowed if s != "query"]
+                else None
+            ),
+            "query": query or (QueryForm(case=case) if can_ask else None),
+            "messages_": selectors.case_messages(case=case),
             "assign": assign or AssignForm(case=case, members=members),
             "note": note or NoteForm(),
             "closed": not allowed,
@@ -296,6 +320,28 @@ def case_add_note(request: HttpRequest, case_id: int) -> HttpResponse:
         return _refused(request, case, error, note=form)
     messages.success(request, _("Die Notiz ist gespeichert."))
     return redirect(reverse("cases:case", kwargs={"case_id": case.pk}) + "#notizen")
+
+
+@caseworkers
+@require_POST
+def case_ask(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    form = QueryForm(request.POST, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, query=form, status=400)
+    try:
+        case_query_ask(
+            case=case,
+            actor=user,
+            version=form.cleaned_data["version"],
+            text=form.cleaned_data["text"],
+            documents=form.document_list(),
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refused(request, case, error, query=form)
+    messages.success(request, _("Die Rückfrage ist gestellt; die Person wird benachrichtigt."))
+    return redirect(reverse("cases:case", kwargs={"case_id": case.pk}) + "#nachrichten")
 
 
 def _file(content: bytes, content_type: str, filename: str, inline: bool) -> HttpResponse:
@@ -412,4 +458,91 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "office": office,
             "csv_url": "?" + query.urlencode(),
         },
+    )
+
+
+# -- the citizen's side of the mailbox (behind the status link or the account) --------------
+
+
+def _mailbox(
+    request: HttpRequest, submission: Submission, *, here: str, status_url: str
+) -> HttpResponse:
+    case = selectors.case_of_submission(submission=submission)
+    if case is None:
+        raise Http404
+    form = AnswerForm(request.POST if request.method == "POST" else None)  # files only: bound
+    status, files_error = 200, ""
+    if request.method == "POST":
+        if ratelimit_exceeded(
+            scope="answer", key=client_address(request), rate=settings.RATELIMIT_ANSWER
+        ):
+            return error_response(request, 429)
+        if form.is_valid():
+            try:
+                case_answer(
+                    case=case,
+                    text=form.cleaned_data["text"],
+                    files=request.FILES.getlist("files"),
+                )
+            except (CaseRefused, CaseConflict) as error:
+                form.add_error(None, error.message)
+            except UploadRejected as rejected:
+                files_error = str(rejected)
+            else:
+                messages.success(request, _("Ihre Antwort ist bei der Stelle eingegangen."))
+                return redirect(here)
+        status = 400
+    response = render(
+        request,
+        "cases/mailbox.html",
+        {
+            "case": case,
+            "submission": submission,
+            "messages_": [
+                {**m, "author": None} for m in selectors.case_messages(case=case)
+            ],  # the citizen sees "die Stelle", not the caseworker's name
+            "form": form,
+            "files_error": files_error,
+            "open_question": case.status == "query",
+            "status_url": status_url,
+            "accepted": types_text(()),
+            "max_size": size_text(MAX_UPLOAD_BYTES),
+        },
+        status=status,
+    )
+    response["Cache-Control"] = "private, no-store"
+    # the code is in the address: never sent to other sites; same-origin, because with no
+    # referrer at all browsers send "Origin: null" and the answer fails the CSRF check
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    client = client_address(request)
+    rate = settings.RATELIMIT_STATUS_FAILURES
+    if ratelimit_blocked(scope="status-failures", key=client, rate=rate):
+        return error_response(request, 429)
+    submission = submission_by_status_link(reference=reference, code=code)
+    if submission is None:
+        ratelimit_exceeded(scope="status-failures", key=client, rate=rate)
+        raise Http404
+    kwargs = {"reference": submission.reference, "code": code}
+    return _mailbox(
+        request,
+        submission,
+        here=reverse("cases_citizen:mailbox", kwargs=kwargs),
+        status_url=reverse("submissions:status", kwargs=kwargs),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_mailbox(request: HttpRequest, reference: str) -> HttpResponse:
+    submission = submission_get_for_user(user=request.user, reference=reference)
+    return _mailbox(
+        request,
+        submission,
+        here=reverse("cases_citizen:my_mailbox", args=[submission.reference]),
+        status_url=reverse("submissions:my_status", args=[submission.reference]),
     )

@@ -199,6 +199,7 @@ def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
         document_url=lambda pk: reverse(
             "submissions:document", kwargs={**kwargs, "document_id": pk}
         ),
+        messages_url=reverse("cases_citizen:mailbox", kwargs=kwargs),
     )
 
 
@@ -332,6 +333,7 @@ def my_status(request: HttpRequest, reference: str) -> HttpResponse:
         receipt_url=reverse("submissions:my_receipt", args=[reference]),
         official_url=reverse("submissions:my_official_form", args=[reference]),
         document_url=lambda pk: reverse("submissions:my_document", args=[reference, pk]),
+        messages_url=reverse("cases_citizen:my_mailbox", args=[reference]),
     )
 
 
@@ -360,6 +362,7 @@ def _status_page(
     receipt_url: str,
     official_url: str,
     document_url: Callable[[int], str],
+    messages_url: str = "",
 ) -> HttpResponse:
     response = render(
         request,
@@ -377,6 +380,8 @@ def _status_page(
             ],
             "receipt_url": receipt_url,
             "official_url": official_url if has_official_form(submission) else "",
+            # the mailbox with the office (cases app) once an office handles the submission
+            "messages_url": messages_url if submission.office_id else "",
         },
     )
     response["Cache-Control"] = "private, no-store"
