@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from rathaus.accounts.models import Office
 from rathaus.cases import selectors
