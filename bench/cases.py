@@ -135,7 +135,7 @@ def worker(size: int) -> None:
     result: dict[str, Any] = {
         "cases": Case.objects.count(),
         "office_cases": office_cases,
-        "open_in_office": Case.objects.filter(office_id=office_id, is_open=True).count(),
+        "open_in_office": Case.objects.filter(office_id=office_id, is_open=1).count(),
         "seed_seconds": seed_seconds,
         "requests": {},
     }

@@ -60,13 +60,16 @@ class Case(TimeStampedModel):
     closed_at = models.DateTimeField(_("abgeschlossen am"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     version = models.PositiveIntegerField(default=1)
-    # whether the case still needs work: computed by the database from the status, so that
-    # the inbox's indexes can start with it (an IN list of statuses cannot be read in order)
+    # 1 while the case still needs work, else 0: computed by the database from the status,
+    # so that the inbox's indexes can start with it (an IN list of statuses cannot be read
+    # in order). A number, not a boolean: SQLite uses an index for "is_open = 1" but not for
+    # the bare column Django writes for a boolean filter.
     is_open = models.GeneratedField(
-        expression=models.ExpressionWrapper(
-            models.Q(status__in=sorted(OPEN)), output_field=models.BooleanField()
+        expression=models.Case(
+            models.When(status__in=sorted(OPEN), then=models.Value(1)),
+            default=models.Value(0),
         ),
-        output_field=models.BooleanField(),
+        output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
     # the applicant's name from the answers (encrypted), for the inbox; searched through

@@ -110,7 +110,7 @@ def case_list(
     blind index."""
     cases = Case.objects.filter(office_id=office_id).select_related("service", "assignee")
     if status == "open":
-        cases = cases.filter(is_open=True)
+        cases = cases.filter(is_open=1)
     elif status:
         cases = cases.filter(status=status)
     if assignee_id is not None:
@@ -120,7 +120,7 @@ def case_list(
     if service_id is not None:
         cases = cases.filter(service_id=service_id)
     if overdue:
-        cases = cases.filter(is_open=True, due_on__lt=today or timezone.localdate())
+        cases = cases.filter(is_open=1, due_on__lt=today or timezone.localdate())
     if tag:
         cases = cases.filter(tags__name=tag).distinct()
     if reference:
@@ -166,7 +166,7 @@ def case_inbox_page(cases: QuerySet[Case], *, number: int = 1) -> InboxPage:
     """One page of an inbox (from ``case_inbox``), with the applicants' names, and how many
     cases match, counted up to COUNT_CAP: two queries however large the office."""
     number = max(1, number)
-    total = cases.order_by()[: COUNT_CAP + 1].count()
+    total = cases.order_by().select_related(None).values("pk")[: COUNT_CAP + 1].count()
     if total and (number - 1) * PAGE_SIZE >= total:  # past the end: the last page
         number = -(-min(total, COUNT_CAP) // PAGE_SIZE)
     start = (number - 1) * PAGE_SIZE
@@ -203,7 +203,7 @@ def case_workload(*, user: AnyUser, office_id: int, today: date | None = None) -
     soon = add_working_days(today, 5)
     counts = {
         row["assignee_id"]: row
-        for row in Case.objects.filter(office_id=office_id, is_open=True)
+        for row in Case.objects.filter(office_id=office_id, is_open=1)
         .values("assignee_id")
         .annotate(
             open=Count("pk"),

@@ -157,7 +157,7 @@ def figures_by(
         rows.setdefault(_key(item, keys), Row()).received = item["n"]
     if current is not None:
         for item in (
-            current.filter(is_open=True)
+            current.filter(is_open=1)
             .annotate(**keys)
             .values(*keys)
             .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_on__lt=today)))

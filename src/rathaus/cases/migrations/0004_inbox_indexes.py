@@ -31,11 +31,14 @@ class Migration(migrations.Migration):
             name="is_open",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=models.ExpressionWrapper(
-                    models.Q(("status__in", ["forwarded", "in_progress", "query", "received"])),
-                    output_field=models.BooleanField(),
+                expression=models.Case(
+                    models.When(
+                        status__in=["forwarded", "in_progress", "query", "received"],
+                        then=models.Value(1),
+                    ),
+                    default=models.Value(0),
                 ),
-                output_field=models.BooleanField(),
+                output_field=models.PositiveSmallIntegerField(),
             ),
         ),
         migrations.AddIndex(
