@@ -27,6 +27,9 @@ def test_a_caseworker_finds_takes_and_works_on_a_case(
     office = OfficeFactory(name="Ordnungsamt")
     Service.objects.get(leika_key="99102013000000").offices.add(office)
     member(UserFactory(email="ines@example.org", first_name="Ines", last_name="Kraft"), office)
+    from rathaus.cases.demo import load_demo_letter_templates
+
+    load_demo_letter_templates()
     citizen = Client()
     fill_in_dog_form(citizen, name="Jürgen", family_name="Müller", with_file=True)
     citizen.post("/antraege/absenden/hund-anmelden/")
@@ -67,6 +70,15 @@ def test_a_caseworker_finds_takes_and_works_on_a_case(
     axe.check()
     case.refresh_from_db()
     assert case.status == "in_progress" and case.assignee is not None
+    # decide with the office's letter
+    page.get_by_label("Entscheidung", exact=True).select_option("granted")
+    page.get_by_label("Vorlage").select_option(label="Standardbescheid")
+    page.get_by_label("Entscheidungstext").fill("Der Hund ist steuerpflichtig.")
+    page.get_by_role("button", name="Bescheid erlassen").click()
+    assert "Der Bescheid ist erlassen" in page.get_by_role("status").first.inner_text()
+    axe.check()
+    case.refresh_from_db()
+    assert (case.status, case.decision) == ("decided", "granted")
 
 
 @pytest.mark.usefixtures("demo_forms")

@@ -3,6 +3,7 @@ internal notes, with the office's API token (``rathaus create-api-token``, scope
 ``cases:read`` and ``cases:write``). Every case is looked up through
 ``selectors.case_get_for_office``: another office's case does not exist for the token."""
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 from django.db.models import QuerySet
@@ -16,13 +17,15 @@ from pydantic import ConfigDict
 from rathaus.accounts.models import Office
 from rathaus.cases import selectors
 from rathaus.cases.constants import CaseStatus, Decision
-from rathaus.cases.models import Case
+from rathaus.cases.letters import MAX_TEXT, letter_templates
+from rathaus.cases.models import Case, LetterTemplate
 from rathaus.cases.services import (
     MAX_DOCUMENTS,
     MESSAGE_MAX_CHARS,
     NOTE_MAX_CHARS,
     CaseConflict,
     CaseRefused,
+    case_decide,
     case_note_add,
     case_query_ask,
     case_transition,
@@ -207,6 +210,9 @@ def post_transition(request: HttpRequest, reference: str, payload: TransitionIn)
             "Eine Rückfrage wird mit ihrer Frage gestellt: POST /api/v1/cases/{reference}/messages."
         )
         return JsonResponse(api_error_body("use_messages", message), status=422)
+    if payload.to == "decided":
+        message = _("Entschieden wird mit dem Bescheid: POST /api/v1/cases/{reference}/decision.")
+        return JsonResponse(api_error_body("use_decision", message), status=422)
     office = None
     if payload.office_id is not None:
         office = Office.objects.filter(pk=payload.office_id).first()
@@ -330,3 +336,64 @@ def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> An
     except (CaseRefused, CaseConflict) as error:
         return _refusal(error)
     return JsonResponse(_message(selectors.case_messages(case=case)[0]), status=201)
+
+
+class LetterTemplateOut(Schema):
+    id: int
+    name: str
+    service: str | None  # LeiKa key; none: for every service of the office
+
+    @staticmethod
+    def resolve_service(obj: LetterTemplate) -> str | None:
+        return obj.service.leika_key if obj.service else None
+
+
+class DecisionIn(Strict):
+    decision: Literal["granted", "partly_granted", "refused"]
+    text: str = Field(..., max_length=MAX_TEXT, pattern=NO_NUL)
+    template_id: int = Field(..., ge=1)
+    fee: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
+    version: int = Field(..., ge=1)
+
+
+@router.get(
+    "/cases/{reference}/letter-templates", response=list[LetterTemplateOut], auth=OfficeToken()
+)
+def list_letter_templates(request: HttpRequest, reference: str) -> QuerySet[LetterTemplate]:
+    """The decision letter templates this case may use."""
+    token = token_with_scope(request, "cases:read")
+    case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    return letter_templates(case=case).select_related("service")
+
+
+@router.post("/cases/{reference}/decision", response=CaseOut, auth=OfficeToken())
+def post_decision(request: HttpRequest, reference: str, payload: DecisionIn) -> Any:
+    """Decide with a letter: the PDF/A letter from the template is released to the citizen's
+    status page and the case becomes "decided" (409 when it changed since `version`; 422
+    with the reason for a template of another office or service, an unknown placeholder in
+    it, a fee outside the service's range)."""
+    token = token_with_scope(request, "cases:write")
+    case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    template = letter_templates(case=case).filter(pk=payload.template_id).first()
+    if template is None:
+        return JsonResponse(
+            api_error_body(
+                "unknown_template", _("Diese Vorlage gibt es für diesen Vorgang nicht.")
+            ),
+            status=422,
+        )
+    try:
+        case_decide(
+            case=case,
+            actor=None,
+            version=payload.version,
+            decision=payload.decision,
+            text=payload.text,
+            template=template,
+            fee=payload.fee,
+            token=token,
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refusal(error)
+    case.refresh_from_db()
+    return _detail(case)

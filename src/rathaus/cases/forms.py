@@ -3,6 +3,7 @@ what was typed; the services decide what is allowed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.cases.constants import CaseStatus, Decision
-from rathaus.cases.models import Case, Tag
+from rathaus.cases.models import Case, LetterTemplate, Tag
 from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
 from rathaus.cases.services import MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from rathaus.catalog.models import Service
@@ -117,14 +118,11 @@ class InboxFilterForm(forms.Form):
         return chosen
 
 
+SEPARATE_FORMS = (CaseStatus.QUERY, CaseStatus.DECIDED)
+
+
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(label=_("Neuer Status"), widget=forms.RadioSelect)
-    decision = forms.ChoiceField(
-        label=_("Entscheidung"),
-        choices=[("", _("– bitte wählen –")), *Decision.choices],
-        required=False,
-        help_text=_("Nur bei „entschieden“."),
-    )
     office = forms.ModelChoiceField(
         label=_("Weiterleiten an"),
         queryset=Office.objects.none(),
@@ -145,9 +143,10 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, case: Case, allowed: list[str], **kwargs: Any):
         kwargs.setdefault("auto_id", "status_%s")
         super().__init__(*args, **kwargs)
-        # a question to the citizen has its own form (QueryForm): it needs the question
+        # a question (QueryForm) and a decision (DecisionForm) have their own forms: they
+        # need the question, the letter
         _choice(self, "to").choices = [
-            (s, CaseStatus(s).label) for s in allowed if s != CaseStatus.QUERY
+            (s, CaseStatus(s).label) for s in allowed if s not in SEPARATE_FORMS
         ]
         office: Any = self.fields["office"]
         office.queryset = Office.objects.exclude(pk=case.office_id).order_by("name")
@@ -269,3 +268,48 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("auto_id", "answer_%s")
         super().__init__(*args, **kwargs)
+
+
+class DecisionForm(forms.Form):
+    """The decision with its letter: previewed, then issued."""
+
+    decision = forms.ChoiceField(
+        label=_("Entscheidung"), choices=[("", _("– bitte wählen –")), *Decision.choices]
+    )
+    template = forms.ModelChoiceField(label=_("Vorlage"), queryset=LetterTemplate.objects.none())
+    text = forms.CharField(
+        label=_("Entscheidungstext"),
+        help_text=_("Steht im Bescheid an der Stelle des Platzhalters {{ begruendung }}."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+    )
+    fee = forms.DecimalField(
+        label=_("Gebühr in Euro"), required=False, min_value=0, max_digits=9, decimal_places=2
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        case: Case,
+        templates: QuerySet[LetterTemplate],
+        fee_range: tuple[Decimal, Decimal] | None,
+        **kwargs: Any,
+    ):
+        kwargs.setdefault("auto_id", "decision_%s")
+        super().__init__(*args, **kwargs)
+        template: Any = self.fields["template"]
+        template.queryset = templates
+        template.empty_label = _("– bitte wählen –")
+        self.fields["version"].initial = case.version
+        if fee_range is None:
+            del self.fields["fee"]
+        else:
+            low, high = fee_range
+            self.fields["fee"].initial = low
+            self.fields["fee"].help_text = _(
+                "Nach der Gebührenordnung: %(low)s bis %(high)s €."
+            ) % {
+                "low": low,
+                "high": high,
+            }

@@ -33,24 +33,32 @@ def forget_personal_data(message: OutboxMessage) -> None:
         case_personal_data_forget(case=case)
 
 
-@outbox_handler("cases.query_email")
-def announce_question(message: OutboxMessage) -> None:
-    """Tell the citizen that the office has a question: the reference number and the link to
-    the status page, no personal data and not the question itself."""
-    submission = submission_by_reference(message.payload["reference"])
+def _tell_citizen(reference: str, kind: str, page: str) -> None:
+    """An e-mail to the citizen that something waits on ``page`` (a URL name taking the
+    reference and the status code): the reference number and the link, no personal data,
+    not the content itself."""
+    submission = submission_by_reference(reference)
     email = submission_email(submission) if submission is not None else ""
     if submission is None or not email:
         return  # gone, or submitted without an e-mail address: the status page shows it
+    code = submission_status_code(submission)
     context = {
         "reference": submission.reference,
         "link": settings.SITE_URL.rstrip("/")
-        + reverse(
-            "cases_citizen:mailbox",
-            kwargs={"reference": submission.reference, "code": submission_status_code(submission)},
-        ),
+        + reverse(page, kwargs={"reference": submission.reference, "code": code}),
         "city": settings.CITY_NAME,
     }
     with translation.override(submission.language or "de"):
-        subject = render_to_string("cases/email/question_subject.txt", context).strip()
-        body = render_to_string("cases/email/question.txt", context)
+        subject = render_to_string(f"cases/email/{kind}_subject.txt", context).strip()
+        body = render_to_string(f"cases/email/{kind}.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+
+
+@outbox_handler("cases.query_email")
+def announce_question(message: OutboxMessage) -> None:
+    _tell_citizen(message.payload["reference"], "question", "cases_citizen:mailbox")
+
+
+@outbox_handler("cases.decision_email")
+def announce_decision(message: OutboxMessage) -> None:
+    _tell_citizen(message.payload["reference"], "decision", "submissions:status")

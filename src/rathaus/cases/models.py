@@ -207,3 +207,35 @@ class CaseMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.direction}"
+
+
+class LetterTemplate(TimeStampedModel):
+    """The text of a decision letter of an office, for one service or (no service) for all
+    of its services. Plain text with placeholders such as ``{{ antragsteller }}``
+    (``cases.letters.PLACEHOLDERS``), set into the letter layout (typst) as text: a template
+    cannot run code and cannot break the layout."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="letter_templates")
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("Leistung"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="letter_templates",
+    )
+    name = models.CharField(_("Name"), max_length=120)
+    body = models.TextField(_("Text"))
+
+    class Meta:
+        verbose_name = _("Bescheidvorlage")
+        verbose_name_plural = _("Bescheidvorlagen")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from rathaus.cases.letters import placeholders_check
+
+        placeholders_check(self.body)

@@ -4,6 +4,7 @@ else writes ``Case`` or ``CaseEvent``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -21,6 +22,7 @@ from rathaus.cases.models import (
     CaseMessage,
     CaseNameToken,
     CaseNote,
+    LetterTemplate,
 )
 from rathaus.cases.workflow import allowed_after
 from rathaus.core import blind_index
@@ -30,8 +32,15 @@ from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms.rendering import applicant_name
 from rathaus.forms.selectors import definition_of
 from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
-from rathaus.submissions.models import ApiToken, Attachment, StatusEvent, Submission
+from rathaus.submissions.models import (
+    ApiToken,
+    Attachment,
+    ReleasedDocument,
+    StatusEvent,
+    Submission,
+)
 from rathaus.submissions.selectors import submission_data
+from rathaus.submissions.services import document_file_remove, document_release
 
 
 class CaseRefused(Exception):
@@ -451,3 +460,104 @@ def case_answer(*, case: Case, text: str, files: list[UploadedFile]) -> CaseMess
         raise
     case.refresh_from_db()
     return message
+
+
+def case_decide(
+    *,
+    case: Case,
+    actor: User | None,
+    version: int,
+    decision: str,
+    text: str,
+    template: LetterTemplate,
+    fee: Decimal | None = None,
+    token: ApiToken | None = None,
+) -> ReleasedDocument:
+    """Decide: the letter (``letters.letter_pdf``, PDF/A) is released to the citizen's status
+    page, the case becomes "entschieden" with its decision (through ``case_transition``), the
+    citizen is told by e-mail that the decision is there (reference and link only)."""
+    from rathaus.cases.letters import LetterRefused, letter_pdf, letter_templates
+
+    if not letter_templates(case=case).filter(pk=template.pk).exists():
+        raise CaseRefused(_("Diese Vorlage gehört nicht zu dieser Stelle und Leistung."))
+    if CaseStatus.DECIDED not in allowed_after(case.status):
+        raise CaseRefused(
+            _("Ein Vorgang im Status „%(current)s“ kann nicht „%(next)s“ werden."),
+            current=CaseStatus(case.status).label,
+            next=CaseStatus.DECIDED.label,
+        )
+    try:
+        pdf = letter_pdf(case=case, template=template, decision=decision, text=text, fee=fee)
+    except LetterRefused as refused:
+        raise CaseRefused(refused.template, **refused.params) from None
+    with translation.override(case.submission.language or "de"):
+        notice = str(_("Ihr Bescheid liegt bereit. Sie finden ihn unter „Dokumente“."))
+        title = str(_("Bescheid"))
+    document: ReleasedDocument | None = None
+    try:
+        with transaction.atomic():
+            document = document_release(
+                submission=case.submission,
+                title=title,
+                filename=f"bescheid-{case.reference}.pdf",
+                content=pdf,
+                content_type="application/pdf",
+            )
+            case_transition(
+                case=case,
+                to=CaseStatus.DECIDED,
+                actor=actor,
+                version=version,
+                citizen_text=notice,
+                decision=decision,
+                token=token,
+            )
+            outbox_message_create(
+                topic="cases.decision_email",
+                payload={"reference": case.reference},
+                idempotency_key=f"cases.decision_email:{document.pk}",
+            )
+            audit_entry_create(
+                actor=actor,
+                action="case.decision",
+                object_type="cases.case",
+                object_id=case.pk,
+                after={
+                    "document": document.pk,
+                    "template": template.pk,
+                    "fee": str(fee) if fee is not None else None,
+                    **_via(token),
+                },
+            )
+    except BaseException:
+        if document is not None:
+            document_file_remove(document=document)
+        raise
+    return document
+
+
+def letter_template_create(
+    *,
+    office: Office,
+    name: str,
+    body: str,
+    service: Any = None,
+    actor: User | None = None,
+) -> LetterTemplate:
+    """A decision letter template of ``office`` (for ``service``, or for all its services);
+    refused (ValidationError) when it has an unknown placeholder."""
+    from rathaus.cases.letters import placeholders_check
+
+    placeholders_check(body)
+    with transaction.atomic():
+        template = LetterTemplate.objects.create(
+            office=office, service=service, name=name, body=body
+        )
+        audit_entry_create(
+            actor=actor,
+            action="case.letter_template.create",
+            object_type="cases.lettertemplate",
+            object_id=template.pk,
+            after={"office": office.pk, "name": name},
+        )
+    return template

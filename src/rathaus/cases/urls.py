@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:case_id>/zuweisung/", views.case_change_assignee, name="assign"),
     path("<int:case_id>/notizen/", views.case_add_note, name="note"),
     path("<int:case_id>/rueckfrage/", views.case_ask, name="ask"),
+    path("<int:case_id>/bescheid/", views.case_decision, name="decide"),
     path("<int:case_id>/anlagen/<int:attachment_id>/", views.case_attachment, name="attachment"),
     path("<int:case_id>/eingangsbestaetigung.pdf", views.case_receipt, name="receipt"),
 ]

@@ -27,15 +27,23 @@ from rathaus.accounts.selectors import office_ids_led
 from rathaus.accounts.views import second_factor_required
 from rathaus.cases import selectors
 from rathaus.cases.forms import (
+    SEPARATE_FORMS,
     VIEW_LABELS,
     AnswerForm,
     AssignForm,
     BulkAssignForm,
+    DecisionForm,
     InboxFilterForm,
     NoteForm,
     QueryForm,
     StatisticsForm,
     TransitionForm,
+)
+from rathaus.cases.letters import (
+    LetterRefused,
+    fee_range,
+    letter_pdf,
+    letter_templates,
 )
 from rathaus.cases.models import Case
 from rathaus.cases.services import (
@@ -44,6 +52,7 @@ from rathaus.cases.services import (
     case_accessed,
     case_answer,
     case_assign,
+    case_decide,
     case_note_add,
     case_query_ask,
     case_transition,
@@ -204,10 +213,12 @@ def _case_page(
     assign: AssignForm | None = None,
     note: NoteForm | None = None,
     query: QueryForm | None = None,
+    decide: DecisionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     allowed = sorted(allowed_after(case.status))
     can_ask = "query" in allowed
+    templates = letter_templates(case=case)
     members = selectors.case_office_members(case=case)
     return render(
         request,
@@ -225,9 +236,16 @@ def _case_page(
             "transition": transition
             or (
                 TransitionForm(case=case, allowed=allowed)
-                if [s for s in allowed if s != "query"]
+                if [s for s in allowed if s not in SEPARATE_FORMS]
                 else None
             ),
+            "decide": decide
+            or (
+                DecisionForm(case=case, templates=templates, fee_range=fee_range(case))
+                if "decided" in allowed
+                else None
+            ),
+            "has_templates": templates.exists(),
             "query": query or (QueryForm(case=case) if can_ask else None),
             "messages_": selectors.case_messages(case=case),
             "assign": assign or AssignForm(case=case, members=members),
@@ -273,7 +291,6 @@ def case_change_status(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=user,
             version=data["version"],
             citizen_text=data["citizen_text"],
-            decision=data["decision"],
             office=data["office"],
         )
     except (CaseRefused, CaseConflict) as error:
@@ -342,6 +359,50 @@ def case_ask(request: HttpRequest, case_id: int) -> HttpResponse:
         return _refused(request, case, error, query=form)
     messages.success(request, _("Die Rückfrage ist gestellt; die Person wird benachrichtigt."))
     return redirect(reverse("cases:case", kwargs={"case_id": case.pk}) + "#nachrichten")
+
+
+@caseworkers
+@require_POST
+def case_decision(request: HttpRequest, case_id: int) -> HttpResponse:
+    """ "Vorschau" shows the letter as it would be issued (nothing is written); "Bescheid
+    erlassen" issues it."""
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    form = DecisionForm(
+        request.POST, case=case, templates=letter_templates(case=case), fee_range=fee_range(case)
+    )
+    if not form.is_valid():
+        return _case_page(request, case, decide=form, status=400)
+    data = form.cleaned_data
+    if "vorschau" in request.POST:
+        try:
+            pdf = letter_pdf(
+                case=case,
+                template=data["template"],
+                decision=data["decision"],
+                text=data["text"],
+                fee=data.get("fee"),
+            )
+        except LetterRefused as refused:
+            messages.error(request, refused.message)
+            return _case_page(request, case, decide=form, status=400)
+        return _file(pdf, "application/pdf", f"vorschau-{case.reference}.pdf", inline=True)
+    try:
+        case_decide(
+            case=case,
+            actor=user,
+            version=data["version"],
+            decision=data["decision"],
+            text=data["text"],
+            template=data["template"],
+            fee=data.get("fee"),
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refused(request, case, error, decide=form)
+    messages.success(
+        request, _("Der Bescheid ist erlassen und auf der Statusseite bereitgestellt.")
+    )
+    return redirect("cases:case", case_id=case.pk)
 
 
 def _file(content: bytes, content_type: str, filename: str, inline: bool) -> HttpResponse:

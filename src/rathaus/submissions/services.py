@@ -45,6 +45,7 @@ from rathaus.submissions.models import (
     Attachment,
     Destination,
     IssuedReference,
+    ReleasedDocument,
     StatusEvent,
     Submission,
 )
@@ -319,6 +320,34 @@ def receipt_dir() -> Path:
     path = upload_dir().parent / "receipts"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def document_release(
+    *, submission: Submission, title: str, filename: str, content: bytes, content_type: str
+) -> ReleasedDocument:
+    """Give the citizen a document (a decision, a permit): stored encrypted beside the
+    uploads, shown on the status page from now on. A caller whose transaction fails after
+    this removes the file with ``document_file_remove``."""
+    token = secrets.token_hex(24)
+    path = upload_dir() / token
+    path.write_bytes(encrypt_bytes(content))
+    try:
+        return ReleasedDocument.objects.create(
+            submission=submission,
+            title=title,
+            filename=filename,
+            token=token,
+            content_type=content_type,
+            size=len(content),
+            released_at=timezone.now(),
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def document_file_remove(*, document: ReleasedDocument) -> None:
+    (upload_dir() / document.token).unlink(missing_ok=True)
 
 
 def receipt_store(*, submission: Submission, pdf: bytes) -> None:

@@ -76,6 +76,9 @@ def test_seed_demo_twice_keeps_one_user_per_role_and_prints_logins() -> None:
     second = _run("seed-demo")
     assert "demo users: 8 created" in first
     assert "demo users: 0 created, 8 kept" in second
+    # the offices with demo caseworkers can decide with a standard letter, made once
+    assert "decision letter templates: 2 created" in first
+    assert "decision letter templates: 0 created" in second
     assert User.objects.count() == 8
     assert "sachbearbeitung@demo.rathaus.example" in second
     assert "rathaus-demo" in second

@@ -15,6 +15,7 @@ from django.db import transaction
 from rathaus.accounts.constants import MembershipRole, Role
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.services import office_membership_set, role_assign, user_create
+from rathaus.cases.demo import load_demo_letter_templates
 from rathaus.catalog import demo as catalog_demo
 from rathaus.forms.demo import load_demo_forms
 from rathaus.submissions.demo import load_demo_official_forms
@@ -105,6 +106,7 @@ class Command(BaseCommand):
                     role_assign(actor=None, user=user, role=demo.role)
                 created += 1
         self.stdout.write(f"demo users: {created} created, {kept} kept")
+        self.stdout.write(f"decision letter templates: {load_demo_letter_templates()} created")
         self.stdout.write("")
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
         for demo in DEMO_USERS:
