@@ -140,7 +140,9 @@ def test_nobody_else_reads_or_answers_and_other_offices_cannot_ask(
     assert CaseMessage.objects.count() == 1
 
 
-def test_the_office_asks_and_reads_answers_through_the_api(office: Any) -> None:
+def test_the_office_asks_and_reads_answers_through_the_api(
+    office: Any, offices: dict[str, Any]
+) -> None:
     case = _case_of("Jürgen", "Müller")
     _record, secret = api_token_create(
         office=office, name="Fachverfahren", scopes=["cases:read", "cases:write"], actor=None
@@ -172,6 +174,21 @@ def test_the_office_asks_and_reads_answers_through_the_api(office: Any) -> None:
         _mailbox_url(Case.objects.get()),
         {"text": "Anbei.", "files": [SimpleUploadedFile("n.pdf", b"%PDF-1.7\nx")]},
     )
+    _other, other_secret = api_token_create(
+        office=offices["standesamt"],
+        name="Andere",
+        scopes=["cases:read", "cases:write"],
+        actor=None,
+    )
+    other = {"Authorization": f"Bearer {other_secret}"}
+    assert api.get(base + "/messages", headers=other).status_code == 404
+    foreign = api.post(
+        base + "/messages",
+        {"text": "?", "documents": [], "version": 3},
+        content_type="application/json",
+        headers=other,
+    )
+    assert foreign.status_code == 404
     listed = api.get(base + "/messages", headers=headers).json()
     assert [m["direction"] for m in listed] == ["from_citizen", "to_citizen"]
     assert listed[0]["files"][0]["filename"] == "n.pdf"
