@@ -112,7 +112,7 @@ def worker(size: int) -> None:
         Case.objects.filter(office_id=office_id, assignee__isnull=False)
         .values_list("assignee_id", flat=True)
         .first()
-    )
+    ) or worker.pk  # nobody has cases yet: filter by the caseworker all the same
     reference = (
         Case.objects.filter(office_id=office_id).order_by("-pk").values_list("reference")[0][0]
     )

@@ -25,6 +25,7 @@ from rathaus.cases.services import (
     NOTE_MAX_CHARS,
     CaseConflict,
     CaseRefused,
+    case_accessed,
     case_decide,
     case_note_add,
     case_query_ask,
@@ -191,7 +192,9 @@ def list_cases(
 def get_case(request: HttpRequest, reference: str) -> Case:
     """One case with its history and what the citizen was told."""
     token = token_with_scope(request, "cases:read")
-    return _detail(selectors.case_get_for_office(office_id=token.office_id, reference=reference))
+    case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    case_accessed(case=case, actor=None, what="api case", token=token)
+    return _detail(case)
 
 
 @router.post(
@@ -241,6 +244,7 @@ def list_notes(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
     """The internal notes, oldest first (never shown to the citizen)."""
     token = token_with_scope(request, "cases:read")
     case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    case_accessed(case=case, actor=None, what="api notes", token=token)
     return [
         {
             "at": note["at"].isoformat(),
@@ -315,6 +319,7 @@ def list_messages(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
     (the files sent with an answer are attachments of the submission in the pull API)."""
     token = token_with_scope(request, "cases:read")
     case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
+    case_accessed(case=case, actor=None, what="api messages", token=token)
     return [_message(item) for item in selectors.case_messages(case=case)]
 
 
@@ -325,7 +330,7 @@ def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> An
     token = token_with_scope(request, "cases:write")
     case = selectors.case_get_for_office(office_id=token.office_id, reference=reference)
     try:
-        case_query_ask(
+        message = case_query_ask(
             case=case,
             actor=None,
             version=payload.version,
@@ -335,7 +340,14 @@ def post_message(request: HttpRequest, reference: str, payload: MessageIn) -> An
         )
     except (CaseRefused, CaseConflict) as error:
         return _refusal(error)
-    return JsonResponse(_message(selectors.case_messages(case=case)[0]), status=201)
+    body = {
+        "at": message.at.isoformat(),
+        "direction": message.direction,
+        "text": payload.text.strip(),
+        "requested_documents": message.requested_documents,
+        "files": [],
+    }
+    return JsonResponse(body, status=201)
 
 
 class LetterTemplateOut(Schema):

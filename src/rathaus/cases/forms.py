@@ -8,10 +8,12 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.cases.constants import CaseStatus, Decision
+from rathaus.cases.letters import MAX_TEXT
 from rathaus.cases.models import Case, LetterTemplate, Tag
 from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
 from rathaus.cases.services import MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
@@ -50,7 +52,9 @@ def _person(user: User) -> str:
 
 
 class InboxFilterForm(forms.Form):
-    ansicht = forms.ChoiceField(choices=VIEW_LABELS, required=False)
+    # the saved view and the page come from links, not from typing: a value that is not one
+    # falls back to the default (see clean_ansicht, clean_seite) instead of an error
+    ansicht = forms.CharField(required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     bearbeitung = forms.ChoiceField(label=_("Bearbeitet von"), required=False)
     leistung = forms.ModelChoiceField(
@@ -66,7 +70,7 @@ class InboxFilterForm(forms.Form):
         help_text=_("Ganze Wörter des Namens, z. B. „Müller“ oder „Erika Müller“."),
     )
     sortierung = forms.ChoiceField(label=_("Sortieren nach"), choices=SORT_LABELS, required=False)
-    seite = forms.IntegerField(min_value=1, max_value=COUNT_CAP // PAGE_SIZE, required=False)
+    seite = forms.CharField(required=False)
 
     def __init__(self, *args: Any, office: Office, members: QuerySet[User], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -90,6 +94,15 @@ class InboxFilterForm(forms.Form):
         schlagwort: Any = self.fields["schlagwort"]
         schlagwort.queryset = Tag.objects.filter(office=office).order_by("name")
         schlagwort.empty_label = _("alle")
+
+    def clean_ansicht(self) -> str:
+        value = self.cleaned_data.get("ansicht") or ""
+        return value if value in VIEWS else ""
+
+    def clean_seite(self) -> int:
+        value = str(self.cleaned_data.get("seite") or "")
+        number = int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 1
+        return min(max(number, 1), COUNT_CAP // PAGE_SIZE)
 
     def filters(self, user: User) -> dict[str, Any]:
         """The keyword arguments for ``case_inbox``; a field with a wrong value is left out
@@ -135,10 +148,18 @@ class TransitionForm(forms.Form):
             "Steht im Verlauf auf der Statusseite. Keine internen Hinweise: dafür gibt es Notizen."
         ),
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
+        max_length=MESSAGE_MAX_CHARS,
         required=False,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("to") == CaseStatus.FORWARDED and not data.get("office"):
+            self.add_error(
+                "office", _("Bitte wählen Sie eine andere Stelle, an die weitergeleitet wird.")
+            )
+        return data
 
     def __init__(self, *args: Any, case: Case, allowed: list[str], **kwargs: Any):
         kwargs.setdefault("auto_id", "status_%s")
@@ -281,7 +302,7 @@ class DecisionForm(forms.Form):
         label=_("Entscheidungstext"),
         help_text=_("Steht im Bescheid an der Stelle des Platzhalters {{ begruendung }}."),
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=20_000,
+        max_length=MAX_TEXT,
     )
     fee = forms.DecimalField(
         label=_("Gebühr in Euro"), required=False, min_value=0, max_digits=9, decimal_places=2
@@ -302,6 +323,7 @@ class DecisionForm(forms.Form):
         template.queryset = templates
         template.empty_label = _("– bitte wählen –")
         self.fields["version"].initial = case.version
+        self.fee_range = fee_range
         if fee_range is None:
             del self.fields["fee"]
         else:
@@ -313,3 +335,17 @@ class DecisionForm(forms.Form):
                 "low": low,
                 "high": high,
             }
+
+    def clean_fee(self) -> Decimal | None:
+        fee: Decimal | None = self.cleaned_data.get("fee")
+        if fee is not None and self.fee_range is not None:
+            low, high = self.fee_range
+            if not low <= fee <= high:
+                raise forms.ValidationError(
+                    _("Die Gebühr muss zwischen %(low)s € und %(high)s € liegen."),
+                    params={
+                        "low": formats.number_format(low, 2),
+                        "high": formats.number_format(high, 2),
+                    },
+                )
+        return fee

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from rathaus.cases.constants import Decision
 from rathaus.cases.models import Case, LetterTemplate
 from rathaus.cases.selectors import case_applicant
+from rathaus.cases.services import CaseRefused
 from rathaus.core.pdf import render_pdf
 
 TEMPLATE = Path(__file__).resolve().parent / "pdf" / "decision.typ"
@@ -36,28 +36,24 @@ PLACEHOLDERS = {
 MAX_TEXT = 20_000
 
 
-class LetterRefused(Exception):
-    """The template or the input cannot make a letter; ``message`` says why (German
-    first, in the language active when it is read)."""
-
-    def __init__(self, template: Any, **params: Any) -> None:
-        super().__init__(template)
-        self.template, self.params = template, params
-
-    @property
-    def message(self) -> str:
-        text = str(self.template)
-        return text % {k: str(v) for k, v in self.params.items()} if self.params else text
-
-
 def _named(names: list[str]) -> str:
     return ", ".join("{{ " + name + " }}" for name in names)
 
 
 def placeholders_check(body: str) -> None:
     """Refuse a template with a placeholder we do not know (a typo would otherwise print
-    "{{ antragstelller }}" into a letter)."""
-    unknown = sorted({name for name in PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+    "{{ antragstelller }}" into a letter), or without ``{{ begruendung }}`` (the
+    caseworker's text would appear nowhere)."""
+    found = set(PLACEHOLDER.findall(body))
+    unknown = sorted(name for name in found if name not in PLACEHOLDERS)
+    if "begruendung" not in found and not unknown:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(
+            gettext_lazy(
+                "Die Vorlage braucht den Platzhalter {{ begruendung }} für den Entscheidungstext."
+            )
+        )
     if unknown:
         from django.core.exceptions import ValidationError
 
@@ -82,9 +78,10 @@ def letter_templates(*, case: Case) -> QuerySet[LetterTemplate]:
 def fee_range(case: Case) -> tuple[Decimal, Decimal] | None:
     """The service's fee (lowest, highest), or None when it charges none."""
     service = case.service
-    if service is None or not service.fee_min:
+    if service is None or (not service.fee_min and not service.fee_max):
         return None
-    return service.fee_min, max(service.fee_max or service.fee_min, service.fee_min)
+    low = service.fee_min or Decimal(0)
+    return low, max(service.fee_max or low, low)
 
 
 def letter_pdf(
@@ -95,21 +92,21 @@ def letter_pdf(
     text: str,
     fee: Decimal | None,
 ) -> bytes:
-    """The letter as PDF/A; ``LetterRefused`` for an unknown placeholder, a decision that is
+    """The letter as PDF/A; ``CaseRefused`` for an unknown placeholder, a decision that is
     not one, an empty or overlong text, or a fee the service does not allow."""
     if decision not in Decision.values:
-        raise LetterRefused(gettext_lazy("Bitte wählen Sie eine Entscheidung."))
+        raise CaseRefused(gettext_lazy("Bitte wählen Sie eine Entscheidung."))
     text = text.strip()
     if not text:
-        raise LetterRefused(gettext_lazy("Bitte schreiben Sie den Entscheidungstext."))
+        raise CaseRefused(gettext_lazy("Bitte schreiben Sie den Entscheidungstext."))
     if len(text) > MAX_TEXT:
-        raise LetterRefused(
+        raise CaseRefused(
             gettext_lazy("Der Entscheidungstext darf höchstens %(max)s Zeichen lang sein."),
             max=MAX_TEXT,
         )
     unknown = [n for n in PLACEHOLDER.findall(template.body) if n not in PLACEHOLDERS]
     if unknown:
-        raise LetterRefused(
+        raise CaseRefused(
             gettext_lazy(
                 "Die Vorlage „%(name)s“ enthält einen unbekannten Platzhalter: %(names)s. "
                 "Bitte lassen Sie die Vorlage berichtigen."
@@ -117,16 +114,24 @@ def letter_pdf(
             name=template.name,
             names=_named(unknown),
         )
+    if "begruendung" not in PLACEHOLDER.findall(template.body):
+        raise CaseRefused(
+            gettext_lazy(
+                "Die Vorlage „%(name)s“ enthält den Platzhalter {{ begruendung }} nicht. "
+                "Bitte lassen Sie die Vorlage berichtigen."
+            ),
+            name=template.name,
+        )
     allowed = fee_range(case)
     if fee is not None and (allowed is None or not allowed[0] <= fee <= allowed[1]):
         if allowed is None:
-            raise LetterRefused(gettext_lazy("Für diese Leistung wird keine Gebühr erhoben."))
-        raise LetterRefused(
+            raise CaseRefused(gettext_lazy("Für diese Leistung wird keine Gebühr erhoben."))
+        raise CaseRefused(
             gettext_lazy("Die Gebühr muss zwischen %(low)s € und %(high)s € liegen."),
             low=formats.number_format(allowed[0], 2),
             high=formats.number_format(allowed[1], 2),
         )
-    if fee is None and allowed is not None and allowed[0] == allowed[1]:
+    if fee is None and allowed is not None and allowed[0] == allowed[1] and allowed[0]:
         fee = allowed[0]  # a fixed fee is always charged
     submission = case.submission
     language = submission.language if submission.language in ("de", "en") else "de"

@@ -30,7 +30,8 @@ class Tag(models.Model):
 
 class Case(TimeStampedModel):
     """A submission as the responsible office works on it. Changed only through
-    ``cases.services``; ``version`` counts the changes (optimistic locking)."""
+    ``cases.services`` (and created in bulk by ``seeding`` for load tests); ``version``
+    counts the changes (optimistic locking)."""
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="case")
     reference = models.CharField(_("Aktenzeichen"), max_length=40, unique=True)

@@ -81,6 +81,23 @@ def case_offices_for_user(*, user: AnyUser) -> QuerySet[Office]:
     return Office.objects.filter(pk__in=office_ids_working_in(user=user)).order_by("name", "pk")
 
 
+def case_office_for_user(*, user: AnyUser, office_id: int) -> tuple[Office, list[Office]]:
+    """The gate for an office's inbox: the office (404 when there is none, 403 unless
+    ``user`` works in it), and every office whose inbox ``user`` may open."""
+    offices = list(case_offices_for_user(user=user))
+    office = next((o for o in offices if o.pk == office_id), None)
+    if office is None:
+        raise PermissionDenied if Office.objects.filter(pk=office_id).exists() else Http404
+    return office, offices
+
+
+def office_members(*, office_id: int) -> QuerySet[User]:
+    """The members of an office, by name: who its cases can be given to."""
+    return User.objects.filter(memberships__office_id=office_id).order_by(
+        "last_name", "first_name", "email"
+    )
+
+
 def case_inbox(*, user: AnyUser, office_id: int, **filters: Any) -> QuerySet[Case]:
     """The inbox of one office for ``user``: 403 unless they work in it; then ``case_list``."""
     if office_id not in office_ids_working_in(user=user):
@@ -155,7 +172,11 @@ class InboxPage:
 
     @property
     def has_next(self) -> bool:
-        return self.number * self.per_page < self.total
+        return self.number * self.per_page < min(self.total, COUNT_CAP)
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.cases) - 1 if self.cases else 0
 
     @property
     def first_index(self) -> int:
@@ -245,9 +266,7 @@ def case_office_member_id(*, office_id: int, email: str) -> int | None:
 
 def case_office_members(*, case: Case) -> QuerySet[User]:
     """Who a case can be given to: the members of its office."""
-    return User.objects.filter(memberships__office_id=case.office_id).order_by(
-        "last_name", "first_name", "email"
-    )
+    return office_members(office_id=case.office_id)
 
 
 def case_application(*, case: Case) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Everything that changes a case. Views, the API and outbox handlers call these; nothing
-else writes ``Case`` or ``CaseEvent``."""
+else writes ``Case`` or ``CaseEvent`` (except ``seeding``, which bulk-creates synthetic cases
+for load tests)."""
 
 from __future__ import annotations
 
@@ -121,12 +122,33 @@ def name_tokens(*, case_id: int, name: str) -> list[CaseNameToken]:
 
 
 def case_personal_data_forget(*, case: Case) -> None:
-    """Retention anonymised the submission: the case keeps no name, no index of it and no
-    messages (their files went with the submission's attachments)."""
+    """Retention anonymised the submission: the case keeps no name, no index of it, no
+    messages (their files went with the submission's attachments) and no internal notes."""
     with transaction.atomic():
         CaseNameToken.objects.filter(case=case).delete()
         CaseMessage.objects.filter(case=case).delete()
+        CaseNote.objects.filter(case=case).delete()
         Case.objects.filter(pk=case.pk).update(applicant_encrypted="")
+
+
+def case_applicant_index(*, case: Case) -> str:
+    """Take the applicant's name from the submission into the case and its blind index, for
+    cases opened before names were indexed (``rathaus index-case-names``): "indexed", or why
+    not ("anonymised", "no name in the answers", "unreadable")."""
+    submission = case.submission
+    if submission.anonymised_at is not None:
+        return "anonymised"
+    try:
+        name = applicant_name(definition_of(submission.version), submission_data(submission))
+    except DecryptionError:
+        return "unreadable (no configured key opens the answers)"
+    if not name:
+        return "no name in the answers"
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(applicant_encrypted=encrypt_json(name))
+        CaseNameToken.objects.filter(case=case).delete()
+        CaseNameToken.objects.bulk_create(name_tokens(case_id=case.pk, name=name))
+    return "indexed"
 
 
 def case_name_tokens_rotate(report: RotationReport) -> None:
@@ -181,6 +203,8 @@ def case_transition(
         raise CaseRefused(_("Bitte wählen Sie eine Entscheidung."))
     if to == CaseStatus.FORWARDED and (office is None or office.pk == case.office_id):
         raise CaseRefused(_("Bitte wählen Sie eine andere Stelle, an die weitergeleitet wird."))
+    if to != CaseStatus.FORWARDED:
+        office = None  # an office chosen but not forwarded to: nothing moves, nothing recorded
     now = timezone.now()
     changes: dict[str, Any] = {"status": to, "version": F("version") + 1, "updated_at": now}
     if to == CaseStatus.DECIDED:
@@ -214,6 +238,8 @@ def case_transition(
             at=now,
             message_encrypted=encrypt_json(citizen_text) if citizen_text else "",
         )
+        if to == CaseStatus.FORWARDED:
+            case.tags.clear()  # the tags were the old office's
         moved: dict[str, Any] = {"status": to}
         if to == CaseStatus.FORWARDED and office is not None:
             # the submission goes with it: the pull API and webhooks of the new office, none
@@ -302,14 +328,17 @@ def case_assign(*, case: Case, assignee: User | None, actor: User | None, versio
     return case
 
 
-def case_accessed(*, case: Case, actor: User, what: str) -> None:
-    """Reading an application is recorded too (who opened which case's page or file)."""
+def case_accessed(
+    *, case: Case, actor: User | None, what: str, token: ApiToken | None = None
+) -> None:
+    """Reading an application is recorded too (who, or which API token, opened which
+    case's page, file, notes or messages)."""
     audit_entry_create(
         actor=actor,
         action="case.access",
         object_type="cases.case",
         object_id=case.pk,
-        after={"what": what},
+        after={"what": what, **_via(token)},
     )
 
 
@@ -476,7 +505,7 @@ def case_decide(
     """Decide: the letter (``letters.letter_pdf``, PDF/A) is released to the citizen's status
     page, the case becomes "entschieden" with its decision (through ``case_transition``), the
     citizen is told by e-mail that the decision is there (reference and link only)."""
-    from rathaus.cases.letters import LetterRefused, letter_pdf, letter_templates
+    from rathaus.cases.letters import letter_pdf, letter_templates
 
     if not letter_templates(case=case).filter(pk=template.pk).exists():
         raise CaseRefused(_("Diese Vorlage gehört nicht zu dieser Stelle und Leistung."))
@@ -486,10 +515,7 @@ def case_decide(
             current=CaseStatus(case.status).label,
             next=CaseStatus.DECIDED.label,
         )
-    try:
-        pdf = letter_pdf(case=case, template=template, decision=decision, text=text, fee=fee)
-    except LetterRefused as refused:
-        raise CaseRefused(refused.template, **refused.params) from None
+    pdf = letter_pdf(case=case, template=template, decision=decision, text=text, fee=fee)
     with translation.override(case.submission.language or "de"):
         notice = str(_("Ihr Bescheid liegt bereit. Sie finden ihn unter „Dokumente“."))
         title = str(_("Bescheid"))

@@ -1,7 +1,9 @@
 """The back office's pages (/verwaltung/vorgaenge/): the inbox of an office with its saved
-views, filters, search and bulk assignment, the workload for leads, and the case page with
-the application, its files, notes, history and the actions its status allows. Every case is
-opened through ``selectors.case_get_for_user``, every inbox through ``case_inbox``."""
+views, filters, search and bulk assignment, the workload for leads, the case page with the
+application, its files, notes, history, questions and decision letter and the actions its
+status allows, and the statistics; and, under /antraege/, the citizen's side of a case's
+mailbox. Every case is opened through ``selectors.case_get_for_user`` (the citizen's through
+the submissions' status-link and account gates), every inbox through ``case_inbox``."""
 
 from __future__ import annotations
 
@@ -40,13 +42,13 @@ from rathaus.cases.forms import (
     TransitionForm,
 )
 from rathaus.cases.letters import (
-    LetterRefused,
     fee_range,
     letter_pdf,
     letter_templates,
 )
 from rathaus.cases.models import Case
 from rathaus.cases.services import (
+    MAX_ANSWER_FILES,
     CaseConflict,
     CaseRefused,
     case_accessed,
@@ -68,6 +70,7 @@ from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 from rathaus.forms.uploads import (
     UploadRejected,
+    accepted_types,
     read_upload,
     sanitise_filename,
     size_text,
@@ -102,12 +105,7 @@ def office_list(request: HttpRequest) -> HttpResponse:
 
 
 def _office(request: HttpRequest, office_id: int) -> tuple[Office, list[Office]]:
-    """The office whose inbox is asked for, and every office the user works in."""
-    offices = list(selectors.case_offices_for_user(user=_user(request)))
-    office = next((o for o in offices if o.pk == office_id), None)
-    if office is None:
-        raise PermissionDenied if Office.objects.filter(pk=office_id).exists() else Http404
-    return office, offices
+    return selectors.case_office_for_user(user=_user(request), office_id=office_id)
 
 
 def _query(request: HttpRequest, **changes: Any) -> str:
@@ -125,11 +123,11 @@ def _query(request: HttpRequest, **changes: Any) -> str:
 def inbox(request: HttpRequest, office_id: int) -> HttpResponse:
     user = _user(request)
     office, offices = _office(request, office_id)
-    members = User.objects.filter(memberships__office=office).order_by("last_name", "email")
+    members = selectors.office_members(office_id=office.pk)
     form = InboxFilterForm(request.GET, office=office, members=members)
     filters = form.filters(user)
     cases = selectors.case_inbox(user=user, office_id=office.pk, **filters)
-    page = selectors.case_inbox_page(cases, number=form.cleaned_data.get("seite") or 1)
+    page = selectors.case_inbox_page(cases, number=form.cleaned_data.get("seite", 1))
     today = timezone.localdate()
     rows = [
         {"case": case, "overdue_days": selectors.overdue_since(case, today)} for case in page.cases
@@ -162,26 +160,30 @@ def inbox(request: HttpRequest, office_id: int) -> HttpResponse:
 def bulk_assign(request: HttpRequest, office_id: int) -> HttpResponse:
     user = _user(request)
     office, _offices = _office(request, office_id)
-    members = User.objects.filter(memberships__office=office)
+    members = selectors.office_members(office_id=office.pk)
     form = BulkAssignForm(request.POST, members=members)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
         back = reverse("cases:inbox", kwargs={"office_id": office.pk})
-    chosen = [value for value in request.POST.getlist("case") if value.isdigit()][:100]
+    chosen = [v for v in request.POST.getlist("case") if v.isascii() and v.isdigit()][:100]
     if not form.is_valid() or not chosen:
         messages.error(request, _("Bitte wählen Sie mindestens einen Vorgang aus."))
         return redirect(back)
     assignee = form.members.get(form.cleaned_data["assignee"] or "")
     done, failed = 0, []
     for case_id in chosen:
-        case = selectors.case_get_for_user(user=user, case_id=int(case_id))
+        try:
+            case = selectors.case_get_for_user(user=user, case_id=int(case_id))
+        except (PermissionDenied, Http404):
+            failed.append(_("Vorgang %(id)s: nicht gefunden.") % {"id": case_id})
+            continue
         version = request.POST.get(f"version-{case_id}", "")
         try:
             case_assign(
                 case=case,
                 assignee=assignee,
                 actor=user,
-                version=int(version) if version.isdigit() else -1,
+                version=int(version) if version.isascii() and version.isdigit() else -1,
             )
             done += 1
         except (CaseConflict, CaseRefused) as refused:
@@ -246,6 +248,7 @@ def _case_page(
                 else None
             ),
             "has_templates": templates.exists(),
+            "is_member": members.filter(pk=_user(request).pk).exists(),
             "query": query or (QueryForm(case=case) if can_ask else None),
             "messages_": selectors.case_messages(case=case),
             "assign": assign or AssignForm(case=case, members=members),
@@ -267,9 +270,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def _refused(
     request: HttpRequest, case: Case, error: CaseRefused | CaseConflict, **forms: Any
 ) -> HttpResponse:
-    """The case page again with the reason (409 when someone else was quicker)."""
-    fresh = selectors.case_get_for_user(user=_user(request), case_id=case.pk)
+    """The case page again with the reason (409 when someone else was quicker; the inbox when
+    the case has meanwhile gone to an office the user does not work in)."""
     messages.error(request, error.message)
+    try:
+        fresh = selectors.case_get_for_user(user=_user(request), case_id=case.pk)
+    except PermissionDenied:
+        return redirect("cases:offices")
     return _case_page(
         request, fresh, status=409 if isinstance(error, CaseConflict) else 400, **forms
     )
@@ -284,6 +291,7 @@ def case_change_status(request: HttpRequest, case_id: int) -> HttpResponse:
     if not form.is_valid():
         return _case_page(request, case, transition=form, status=400)
     data = form.cleaned_data
+    office_before = case.office_id
     try:
         case_transition(
             case=case,
@@ -291,13 +299,13 @@ def case_change_status(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=user,
             version=data["version"],
             citizen_text=data["citizen_text"],
-            office=data["office"],
+            office=data["office"] if data["to"] == "forwarded" else None,
         )
     except (CaseRefused, CaseConflict) as error:
         return _refused(request, case, error, transition=form)
     messages.success(request, _("Der Status ist geändert."))
-    if data["to"] == "forwarded":  # the case now belongs to the other office
-        return redirect("cases:inbox", office_id=case.office_id)
+    if data["to"] == "forwarded":  # the case belongs to the other office now: back to ours
+        return redirect("cases:inbox", office_id=office_before)
     return redirect("cases:case", case_id=case.pk)
 
 
@@ -308,7 +316,10 @@ def case_change_assignee(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_user(user=user, case_id=case_id)
     members = selectors.case_office_members(case=case)
     post = request.POST.copy()
-    if post.get("mir") and user in members:
+    if post.get("mir"):
+        if user not in members:  # a lead from above is not a member: nothing to assign
+            messages.error(request, _("Sie gehören nicht zur zuständigen Stelle."))
+            return _case_page(request, case, status=400)
         post["assignee"] = str(user.pk)
     form = AssignForm(post, case=case, members=members)
     if not form.is_valid():
@@ -383,9 +394,10 @@ def case_decision(request: HttpRequest, case_id: int) -> HttpResponse:
                 text=data["text"],
                 fee=data.get("fee"),
             )
-        except LetterRefused as refused:
+        except CaseRefused as refused:
             messages.error(request, refused.message)
             return _case_page(request, case, decide=form, status=400)
+        case_accessed(case=case, actor=user, what="letter preview")
         return _file(pdf, "application/pdf", f"vorschau-{case.reference}.pdf", inline=True)
     try:
         case_decide(
@@ -454,6 +466,13 @@ def case_receipt(request: HttpRequest, case_id: int) -> HttpResponse:
 CHART_HEIGHT = 160
 
 
+def _cell(value: Any) -> Any:
+    """A text a spreadsheet would take for a formula starts with an apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 def _chart(months: list[tuple[Any, Any]]) -> dict[str, Any]:
     """Bars for cases received and closed per month, drawn as SVG on the server (the table
     beside it holds the same numbers)."""
@@ -503,7 +522,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         columns += ["median_days", "p90_days", "online_share"]
         writer = csv.DictWriter(response, fieldnames=columns, delimiter=";")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
         return response
     figures = case_statistics(user=user, start=start, end=end, office_id=office_id)
     query = request.GET.copy()
@@ -529,9 +548,14 @@ def _mailbox(
     request: HttpRequest, submission: Submission, *, here: str, status_url: str
 ) -> HttpResponse:
     case = selectors.case_of_submission(submission=submission)
-    if case is None:
-        raise Http404
-    form = AnswerForm(request.POST if request.method == "POST" else None)  # files only: bound
+    if case is None:  # the office has not opened it yet (outbox): nothing to show yet
+        return render(
+            request,
+            "cases/mailbox.html",
+            {"submission": submission, "status_url": status_url, "messages_": []},
+        )
+    # bound on every POST: an answer with files only has no other field
+    form = AnswerForm(request.POST if request.method == "POST" else None)
     status, files_error = 200, ""
     if request.method == "POST":
         if ratelimit_exceeded(
@@ -567,6 +591,8 @@ def _mailbox(
             "open_question": case.status == "query",
             "status_url": status_url,
             "accepted": types_text(()),
+            "accept": ",".join(accepted_types(())),
+            "max_files": MAX_ANSWER_FILES,
             "max_size": size_text(MAX_UPLOAD_BYTES),
         },
         status=status,

@@ -27,7 +27,7 @@ _FOLD = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th"}
     | {"ð": "d", "đ": "d", "ø": "o", "ł": "l", "ı": "i"}  # letters NFKD does not take apart
 )
-_WORD = re.compile(r"[a-z]+")
+_WORD = re.compile(r"[^\W\d_]+")  # letters of any script (Cyrillic, Greek, ... too)
 MIN_TOKEN = 2  # single letters (initials) would match half the city
 MAX_TOKENS = 8  # of one name, and of one search
 
@@ -35,7 +35,8 @@ MAX_TOKENS = 8  # of one name, and of one search
 def tokens(text: str) -> list[str]:
     """The words of ``text`` as the index keeps them: lower case, German umlauts spelt out,
     other accents dropped ("Ðorđević" and "Dordevic" meet), at least two letters, each once."""
-    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    composed = unicodedata.normalize("NFC", text)  # "u" + combining diaeresis is "ü" too
+    folded = unicodedata.normalize("NFKD", composed.casefold().translate(_FOLD))
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     found: list[str] = []
     for word in _WORD.findall(plain):

@@ -68,14 +68,17 @@ NAME_PURPOSES = ("given-name", "family-name", "name")
 
 
 def applicant_name(definition: FormDefinition, data: dict[str, Any]) -> str:
-    """The applicant's name as the answers give it: the fields whose input purpose is a
-    person's name (given name, family name), outside repeatable groups, in form order."""
-    parts = [
-        data[spec.id].strip()
-        for spec in fields_of(definition)
-        if autocomplete_for(spec) in NAME_PURPOSES and isinstance(data.get(spec.id), str)
-    ]
-    return " ".join(part for part in parts if part)
+    """The applicant's name as the answers give it: the first answered field of each name
+    purpose (given name, family name, full name) at the top level of the answers, in form
+    order; later ones (a child's, a representative's, a birth name) are someone else's or
+    not the name in use."""
+    parts: dict[str, str] = {}
+    for spec in fields_of(definition):
+        purpose, value = autocomplete_for(spec), data.get(spec.id)
+        if purpose in NAME_PURPOSES and purpose not in parts and isinstance(value, str):
+            if value.strip():
+                parts[purpose] = value.strip()
+    return " ".join(parts.values())
 
 
 def display_value(spec: FieldSpec, value: Any) -> Any:

@@ -184,3 +184,22 @@ def test_only_the_office_decides_and_the_api_decides_with_a_letter(
         headers={"Authorization": f"Bearer {other}"},
     )
     assert stranger.status_code == 404 and ReleasedDocument.objects.count() == 1
+
+
+def test_a_template_needs_the_decision_text_and_fees_may_start_at_nothing(
+    office: Any, personas: dict[str, Any]
+) -> None:
+    case, worker, template = _in_progress(office, personas)
+    with pytest.raises(ValidationError, match="begruendung"):
+        LetterTemplate(
+            office=office, name="Kurz", body="Bewilligt, {{ antragsteller }}."
+        ).full_clean()
+    service = case.service
+    service.fee_min, service.fee_max = None, Decimal("30")
+    service.save()
+    url = f"/verwaltung/vorgaenge/{case.pk}/bescheid/"
+    form = {"decision": "granted", "template": template.pk, "text": "Ja.", "version": 2}
+    free = worker.post(url, {**form, "fee": "0", "vorschau": "1"})
+    assert free.status_code == 200 and free["Content-Type"] == "application/pdf"
+    too_much = worker.post(url, {**form, "fee": "31", "vorschau": "1"})
+    assert too_much.status_code == 400 and 'id="decision_fee_error"' in too_much.content.decode()

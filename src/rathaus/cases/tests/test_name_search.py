@@ -98,3 +98,28 @@ def test_retention_anonymising_the_submission_forgets_the_name(
     assert case.applicant_encrypted == "" and not CaseNameToken.objects.exists()
     assert _found(personas["caseworker"], office, "Müller") == []
     assert case_inbox(user=personas["caseworker"], office_id=office.pk).get() == case  # the frame
+
+
+def test_names_typed_in_decomposed_form_or_other_scripts_are_found(
+    office: Any, personas: dict[str, Any]
+) -> None:
+    worker = personas["caseworker"]
+    mueller = _case_of("Jürgen", "Müller")
+    ivanov = _case_of("Пётр", "Иванов")
+    assert _found(worker, office, "Mu\u0308ller") == [mueller.reference]  # pasted from a PDF
+    assert _found(worker, office, "иванов") == [ivanov.reference]
+
+
+def test_cases_opened_before_names_were_indexed_get_them(
+    office: Any, personas: dict[str, Any]
+) -> None:
+    case = _case_of("Jürgen", "Müller")
+    Case.objects.filter(pk=case.pk).update(applicant_encrypted="")
+    CaseNameToken.objects.all().delete()
+    out = StringIO()
+    call_command("index-case-names", stdout=out)
+    assert "1 indexed, 0 skipped" in out.getvalue()
+    assert _found(personas["caseworker"], office, "Müller") == [case.reference]
+    again = StringIO()
+    call_command("index-case-names", stdout=again)
+    assert "0 indexed, 0 skipped" in again.getvalue()

@@ -222,3 +222,57 @@ def test_nobody_outside_the_office_lists_opens_downloads_or_changes_a_case(
     case.refresh_from_db()
     assert (case.status, case.version, case.notes.count()) == ("received", 1, 0)
     assert Submission.objects.get().status == "received"
+
+
+def test_forwarding_leaves_the_case_and_returns_to_the_own_inbox(
+    office: Any, offices: dict[str, Any], personas: dict[str, Any]
+) -> None:
+    first, second = _case_of("Jürgen", "Müller"), _case_of("Anna", "Schmidt")
+    client = _as(personas["caseworker"])
+    from rathaus.cases.models import Tag
+
+    Tag.objects.create(office=office, name="Eilt").cases.add(first)
+    # an office chosen but another status: nothing moves and nothing names that office
+    client.post(
+        f"/verwaltung/vorgaenge/{second.pk}/status/",
+        {"to": "in_progress", "version": 1, "office": offices["standesamt"].pk},
+    )
+    second.refresh_from_db()
+    assert second.office == office
+    assert second.events.last().details == {}
+    forwarded = client.post(
+        f"/verwaltung/vorgaenge/{first.pk}/status/",
+        {"to": "forwarded", "version": 1, "office": offices["standesamt"].pk},
+        follow=True,
+    )
+    assert forwarded.status_code == 200
+    assert forwarded.redirect_chain[-1][0] == INBOX.format(office.pk)
+    html = forwarded.content.decode()
+    assert first.reference not in _references(html) and "1 Vorgang, angezeigt 1 bis 1" in html
+    first.refresh_from_db()
+    assert first.office == offices["standesamt"] and not first.tags.exists()
+    # forwarding without a target is named at the field
+    missing = client.post(
+        f"/verwaltung/vorgaenge/{second.pk}/status/", {"to": "forwarded", "version": 2}
+    )
+    assert missing.status_code == 400 and 'id="status_office_error"' in missing.content.decode()
+
+
+def test_wrong_page_numbers_and_case_ids_are_answered_without_errors(
+    office: Any, personas: dict[str, Any]
+) -> None:
+    case = _case_of("Jürgen", "Müller")
+    client = _as(personas["caseworker"])
+    for page in ("x", "0", "²", "99999999"):
+        answer = client.get(INBOX.format(office.pk), {"seite": page, "ansicht": "verloren"})
+        assert answer.status_code == 200 and _references(answer.content.decode()) == [
+            case.reference
+        ]
+    bulk = client.post(
+        INBOX.format(office.pk) + "zuweisen/",
+        {"case": ["²", "999999", str(case.pk)], f"version-{case.pk}": "1", "assignee": ""},
+        follow=True,
+    )
+    assert bulk.status_code == 200 and "nicht gefunden" in bulk.content.decode()
+    case.refresh_from_db()
+    assert case.version == 2  # the valid one was assigned (to nobody)
