@@ -12,7 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
-from rathaus.cases.constants import CaseStatus, Decision
+from rathaus.cases.constants import CaseStatus, Decision, Priority
 from rathaus.cases.letters import MAX_TEXT
 from rathaus.cases.models import Case, LetterTemplate, Tag
 from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
@@ -349,3 +349,26 @@ class DecisionForm(forms.Form):
                     },
                 )
         return fee
+
+
+class ClassifyForm(forms.Form):
+    """Priority and tags of a case."""
+
+    priority = forms.TypedChoiceField(label=_("Priorität"), choices=Priority.choices, coerce=int)
+    tags = forms.CharField(
+        label=_("Schlagwörter"),
+        help_text=_("Durch Kommas getrennt, z. B. „Eilt, Nachweis fehlt“."),
+        required=False,
+        max_length=700,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any):
+        kwargs.setdefault("auto_id", "classify_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].initial = case.priority
+        self.fields["tags"].initial = ", ".join(t.name for t in case.tags.all())
+        self.fields["version"].initial = case.version
+
+    def tag_list(self) -> list[str]:
+        return [t for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]

@@ -157,6 +157,7 @@ class CaseEvent(models.Model):
         OPENED = "opened", _("angelegt")
         TRANSITION = "transition", _("Statuswechsel")
         ASSIGNMENT = "assignment", _("Zuweisung")
+        CLASSIFICATION = "classification", _("Priorität und Schlagwörter")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, OfficeMembership, User
-from rathaus.cases.constants import CaseStatus, Decision
+from rathaus.cases.constants import CaseStatus, Decision, Priority
 from rathaus.cases.deadlines import due_date
 from rathaus.cases.models import (
     Case,
@@ -24,6 +24,7 @@ from rathaus.cases.models import (
     CaseNameToken,
     CaseNote,
     LetterTemplate,
+    Tag,
 )
 from rathaus.cases.workflow import allowed_after
 from rathaus.core import blind_index
@@ -323,6 +324,47 @@ def case_assign(*, case: Case, assignee: User | None, actor: User | None, versio
             object_id=case.pk,
             before={"assignee": case.assignee_id},
             after={"assignee": assignee.pk if assignee else None},
+        )
+    case.refresh_from_db()
+    return case
+
+
+MAX_TAGS = 10
+
+
+def case_classify(
+    *, case: Case, actor: User | None, version: int, priority: int, tags: list[str]
+) -> Case:
+    """Set the priority and the tags of ``case``; a tag the office does not have yet is
+    created for it (each at most 60 characters, at most MAX_TAGS per case)."""
+    names = sorted({" ".join(t.split())[:60] for t in tags if t.strip()}, key=str.casefold)
+    if len(names) > MAX_TAGS:
+        raise CaseRefused(_("Ein Vorgang hat höchstens %(max)s Schlagwörter."), max=MAX_TAGS)
+    if priority not in Priority.values:
+        raise CaseRefused(_("Diese Priorität gibt es nicht."))
+    with transaction.atomic():
+        changed = Case.objects.filter(pk=case.pk, version=version).update(
+            priority=priority, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not changed:
+            raise CaseConflict
+        chosen = []
+        for name in names:
+            tag, _created = Tag.objects.get_or_create(office_id=case.office_id, name=name)
+            chosen.append(tag)
+        before = {"priority": case.priority, "tags": sorted(t.name for t in case.tags.all())}
+        case.tags.set(chosen)
+        after = {"priority": priority, "tags": names}
+        CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.CLASSIFICATION, actor=actor, details=after
+        )
+        audit_entry_create(
+            actor=actor,
+            action="case.classify",
+            object_type="cases.case",
+            object_id=case.pk,
+            before=before,
+            after=after,
         )
     case.refresh_from_db()
     return case

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:case_id>/status/", views.case_change_status, name="status"),
     path("<int:case_id>/zuweisung/", views.case_change_assignee, name="assign"),
     path("<int:case_id>/notizen/", views.case_add_note, name="note"),
+    path("<int:case_id>/einordnung/", views.case_change_classification, name="classify"),
     path("<int:case_id>/rueckfrage/", views.case_ask, name="ask"),
     path("<int:case_id>/bescheid/", views.case_decision, name="decide"),
     path("<int:case_id>/anlagen/<int:attachment_id>/", views.case_attachment, name="attachment"),

@@ -34,6 +34,7 @@ from rathaus.cases.forms import (
     AnswerForm,
     AssignForm,
     BulkAssignForm,
+    ClassifyForm,
     DecisionForm,
     InboxFilterForm,
     NoteForm,
@@ -54,6 +55,7 @@ from rathaus.cases.services import (
     case_accessed,
     case_answer,
     case_assign,
+    case_classify,
     case_decide,
     case_note_add,
     case_query_ask,
@@ -216,6 +218,7 @@ def _case_page(
     note: NoteForm | None = None,
     query: QueryForm | None = None,
     decide: DecisionForm | None = None,
+    classify: ClassifyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     allowed = sorted(allowed_after(case.status))
@@ -252,6 +255,7 @@ def _case_page(
             "query": query or (QueryForm(case=case) if can_ask else None),
             "messages_": selectors.case_messages(case=case),
             "assign": assign or AssignForm(case=case, members=members),
+            "classify": classify or (ClassifyForm(case=case) if allowed else None),
             "note": note or NoteForm(),
             "closed": not allowed,
         },
@@ -331,6 +335,28 @@ def case_change_assignee(request: HttpRequest, case_id: int) -> HttpResponse:
     except (CaseRefused, CaseConflict) as error:
         return _refused(request, case, error)
     messages.success(request, _("Die Zuweisung ist geändert."))
+    return redirect("cases:case", case_id=case.pk)
+
+
+@caseworkers
+@require_POST
+def case_change_classification(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_get_for_user(user=user, case_id=case_id)
+    form = ClassifyForm(request.POST, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, classify=form, status=400)
+    try:
+        case_classify(
+            case=case,
+            actor=user,
+            version=form.cleaned_data["version"],
+            priority=form.cleaned_data["priority"],
+            tags=form.tag_list(),
+        )
+    except (CaseRefused, CaseConflict) as error:
+        return _refused(request, case, error, classify=form)
+    messages.success(request, _("Priorität und Schlagwörter sind gespeichert."))
     return redirect("cases:case", case_id=case.pk)
 
 

@@ -276,3 +276,34 @@ def test_wrong_page_numbers_and_case_ids_are_answered_without_errors(
     assert bulk.status_code == 200 and "nicht gefunden" in bulk.content.decode()
     case.refresh_from_db()
     assert case.version == 2  # the valid one was assigned (to nobody)
+
+
+def test_a_caseworker_sets_priority_and_tags_and_filters_by_them(
+    office: Any, personas: dict[str, Any]
+) -> None:
+    case, other = _case_of("Jürgen", "Müller"), _case_of("Anna", "Schmidt")
+    client = _as(personas["caseworker"])
+    url = f"/verwaltung/vorgaenge/{case.pk}/einordnung/"
+    saved = client.post(
+        url, {"priority": "3", "tags": "Eilt,  Nachweis   fehlt, Eilt", "version": 1}
+    )
+    assert saved.status_code == 302
+    case.refresh_from_db()
+    assert case.priority == 3 and sorted(t.name for t in case.tags.all()) == [
+        "Eilt",
+        "Nachweis fehlt",
+    ]
+    assert case.events.last().kind == "classification"
+    assert AuditEntry.objects.filter(action="case.classify", object_id=str(case.pk)).exists()
+    tagged = client.get(INBOX.format(office.pk), {"schlagwort": "Nachweis fehlt"}).content.decode()
+    assert _references(tagged) == [case.reference]
+    by_priority = client.get(INBOX.format(office.pk), {"sortierung": "priority"}).content.decode()
+    assert _references(by_priority) == [case.reference, other.reference]
+    too_many = client.post(
+        url, {"priority": "2", "tags": ",".join(f"T{i}" for i in range(11)), "version": 2}
+    )
+    assert too_many.status_code == 400 and "höchstens 10 Schlagwörter" in too_many.content.decode()
+    stale = client.post(url, {"priority": "1", "tags": "", "version": 1})
+    assert stale.status_code == 409
+    case.refresh_from_db()
+    assert case.priority == 3 and case.tags.count() == 2
