@@ -72,6 +72,8 @@ class Row:
     open: int = 0
     overdue: int = 0
     online: int = 0  # closed with the decision delivered in Rathaus (a released document)
+    pending_at_end: int = 0  # months: received by the month's end and not yet finished then
+    overdue_at_end: int = 0  # months: of those, due before the month's end
     median_days: float | None = None
     p90_days: float | None = None
     durations: list[float] = field(default_factory=list, repr=False)
@@ -228,7 +230,10 @@ def case_statistics(
     cursor = _month_start(start)
     while cursor < end:
         calendar.append((cursor, months.get((cursor,), Row())))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
+        cursor = _next_month(cursor)
+    backlog = backlog_by(cases, {}, [day for day, _row in calendar])
+    for day, row in calendar:
+        row.pending_at_end, row.overdue_at_end = backlog[(day,)]
     return Statistics(
         start=start,
         end=end,
@@ -240,6 +245,44 @@ def case_statistics(
         services=sorted(((k or "–", row) for k, row in services.items()), key=lambda pair: pair[0]),
         total=total,
     )
+
+
+def _next_month(value: date) -> date:
+    return (value.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def backlog_by(
+    cases: QuerySet[Case], keys: dict[str, Any], months: list[date]
+) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """For each group (``keys``) and month: the cases not yet finished at the month's end
+    (received by then, not closed or withdrawn by then; a decided case waiting to be closed
+    counts) and how many of those were overdue then. One query, one pass over the cases that
+    were still pending at some month's end."""
+    if not months:
+        return {}
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    figures: dict[str, Any] = {}
+    for index, month in enumerate(months):
+        end_day = _next_month(month)
+        end = datetime.combine(end_day, datetime.min.time(), zone)
+        pending = Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))
+        figures[f"p{index}"] = Count("pk", filter=pending)
+        figures[f"o{index}"] = Count("pk", filter=pending & Q(due_on__lt=end_day))
+    first_end = datetime.combine(_next_month(months[0]), datetime.min.time(), zone)
+    last_end = datetime.combine(_next_month(months[-1]), datetime.min.time(), zone)
+    relevant = cases.filter(received_at__lt=last_end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=first_end)
+    )
+    if keys:
+        rows = list(relevant.annotate(**keys).values(*keys).annotate(**figures).order_by())
+    else:
+        rows = [relevant.aggregate(**figures)]
+    found: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for row in rows:
+        group = tuple(row[name] for name in keys)
+        for index, month in enumerate(months):
+            found[(*group, month)] = (row[f"p{index}"] or 0, row[f"o{index}"] or 0)
+    return found
 
 
 def _as_date(value: Any) -> date:
@@ -255,7 +298,12 @@ def statistics_rows(
 ) -> list[dict[str, Any]]:
     """The monthly figures as table rows for export: per month and office, and per month,
     office and service, each with its own median and 90th percentile."""
-    _cases, received, closed = _scope(user=user, start=start, end=end, office_id=office_id)
+    cases, received, closed = _scope(user=user, start=start, end=end, office_id=office_id)
+    month_list = []
+    cursor = _month_start(start)
+    while cursor < end:
+        month_list.append(cursor)
+        cursor = _next_month(cursor)
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     names = dict(Office.objects.values_list("pk", "name"))
     out: list[dict[str, Any]] = []
@@ -282,7 +330,15 @@ def statistics_rows(
                     target.median_days, target.p90_days = row.median_days, row.p90_days
                 else:
                     target.received = row.received
+        keys_now: dict[str, Any] = {"o": F("office_id")}
+        if by_service:
+            keys_now["s"] = F("service__name")
+        backlog = backlog_by(cases, keys_now, month_list)
+        for *group, month in backlog:  # groups with pending cases but nothing in or out
+            if backlog[(*group, month)][0]:
+                rows.setdefault((month, *group), Row())
         for key, row in rows.items():
+            row.pending_at_end, row.overdue_at_end = backlog.get((*key[1:], key[0]), (0, 0))
             out.append(
                 {
                     "month": key[0].strftime("%Y-%m"),
@@ -295,6 +351,8 @@ def statistics_rows(
                     "online_share": round(row.online_share, 3)
                     if row.online_share is not None
                     else None,
+                    "pending_at_month_end": row.pending_at_end,
+                    "overdue_at_month_end": row.overdue_at_end,
                 }
             )
     return sorted(out, key=lambda r: (r["month"], r["office"], r["service"]))

@@ -546,6 +546,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         response.write("\ufeff")  # so that spreadsheet programs read it as UTF-8
         columns = ["month", "office", "service", "received", "closed"]
         columns += ["median_days", "p90_days", "online_share"]
+        columns += ["pending_at_month_end", "overdue_at_month_end"]
         writer = csv.DictWriter(response, fieldnames=columns, delimiter=";")
         writer.writeheader()
         writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)

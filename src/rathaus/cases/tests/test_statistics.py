@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from datetime import date, timedelta
+import zoneinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -58,6 +59,19 @@ def test_the_figures_match_the_cases(office: Any, personas: dict[str, Any]) -> N
     assert sum(row.received for _m, row in figures.months) == 120
     assert sum(row.closed for _m, row in figures.months) == len(closed)
     assert [office.name for office, _row in figures.offices] == ["Ordnungsamt"]
+    # unfinished at each month's end: received by then, not closed or withdrawn by then
+    zone = zoneinfo.ZoneInfo("Europe/Berlin")
+    everything = list(Case.objects.all())
+    for month, row in figures.months:
+        end_day = (month + timedelta(days=32)).replace(day=1)
+        until = datetime.combine(end_day, datetime.min.time(), zone)
+        pending = [
+            c
+            for c in everything
+            if c.received_at < until and (c.closed_at is None or c.closed_at >= until)
+        ]
+        late = [c for c in pending if c.due_on is not None and c.due_on < end_day]
+        assert (row.pending_at_end, row.overdue_at_end) == (len(pending), len(late)), month
     # a lead sees the offices they lead, and only those
     led = case_statistics(user=personas["lead"], start=start, end=end, office_id=office.pk)
     assert led.total.received == 120
@@ -82,6 +96,14 @@ def test_the_page_shows_a_chart_with_its_table_and_exports_csv(
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     assert sum(int(r["received"]) for r in rows if r["service"] == "") == 40
     assert {"month", "office", "service", "closed", "median_days", "p90_days"} <= set(rows[0])
+    assert {"pending_at_month_end", "overdue_at_month_end"} <= set(rows[0])
+    last_month = max(r["month"] for r in rows)
+    pending_now = sum(
+        int(r["pending_at_month_end"])
+        for r in rows
+        if r["month"] == last_month and r["service"] == ""
+    )
+    assert pending_now == Case.objects.filter(closed_at__isnull=True).count()
     wrong = client.get("/verwaltung/vorgaenge/statistik/", {"monate": "x", "stelle": "abc"})
     assert wrong.status_code == 200 and "Bitte prüfen Sie Ihre Angaben" in wrong.content.decode()
     outsider = Client()
