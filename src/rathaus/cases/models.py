@@ -59,6 +59,9 @@ class Case(TimeStampedModel):
     received_at = models.DateTimeField(_("eingegangen am"), default=timezone.now)
     due_on = models.DateField(_("fällig am"), null=True, blank=True)
     closed_at = models.DateTimeField(_("abgeschlossen am"), null=True, blank=True)
+    # when the decision letter was issued in Rathaus (online end to end); kept when retention
+    # deletes the letter itself, so that past statistics do not change
+    letter_issued_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     version = models.PositiveIntegerField(default=1)
     # 1 while the case still needs work, else 0: computed by the database from the status,

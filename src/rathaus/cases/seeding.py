@@ -186,6 +186,10 @@ def _batch(
                     decision=rng.choice(Decision.values)
                     if any(step == S.DECIDED for step, _at in steps)
                     else "",
+                    # most decisions go out as letters through Rathaus, some on paper
+                    letter_issued_at=next((at for step, at in steps if step == S.DECIDED), None)
+                    if rng.random() < 0.7
+                    else None,
                     assignee_id=rng.choice(staff)
                     if staff and steps and status != S.FORWARDED and rng.random() < 0.8
                     else None,

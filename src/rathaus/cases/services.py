@@ -580,6 +580,7 @@ def case_decide(
                 decision=decision,
                 token=token,
             )
+            Case.objects.filter(pk=case.pk).update(letter_issued_at=document.released_at)
             outbox_message_create(
                 topic="cases.decision_email",
                 payload={"reference": case.reference},

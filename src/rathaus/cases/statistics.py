@@ -21,11 +21,9 @@ from django.db.models import (
     Aggregate,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -38,7 +36,6 @@ from rathaus.accounts.models import Office
 from rathaus.accounts.selectors import AnyUser, office_ids_led, user_roles
 from rathaus.cases.constants import CaseStatus
 from rathaus.cases.models import Case
-from rathaus.submissions.models import ReleasedDocument
 
 
 class PercentileCont(Aggregate):
@@ -71,7 +68,7 @@ class Row:
     closed: int = 0
     open: int = 0
     overdue: int = 0
-    online: int = 0  # closed with the decision delivered in Rathaus (a released document)
+    online: int = 0  # closed with the decision letter issued in Rathaus (letter_issued_at)
     pending_at_end: int = 0  # months: received by the month's end and not yet finished then
     overdue_at_end: int = 0  # months: of those, due before the month's end
     median_days: float | None = None
@@ -119,11 +116,10 @@ def _closed_figures(closed: QuerySet[Case], keys: dict[str, Any], rows: dict[Any
     """Closed cases per group (``keys``: names and expressions): count, online end to end,
     median and 90th percentile of the days from receipt to closing."""
     duration = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
-    online = Exists(ReleasedDocument.objects.filter(submission_id=OuterRef("submission_id")))
-    grouped = closed.annotate(**keys, online_flag=online).values(*keys)
+    grouped = closed.annotate(**keys).values(*keys)
     figures: dict[str, Any] = {
         "n": Count("pk"),
-        "online": Count("pk", filter=Q(online_flag=True)),
+        "online": Count("pk", filter=Q(letter_issued_at__isnull=False)),
     }
     if connection.vendor == "postgresql":
         figures["median"] = PercentileCont(duration, 0.5, output_field=DurationField())

@@ -76,6 +76,7 @@ def test_a_letter_is_previewed_then_issued_to_the_citizen(
     case.refresh_from_db()
     assert (case.status, case.decision) == ("decided", "granted")
     document = ReleasedDocument.objects.get()
+    assert case.letter_issued_at == document.released_at  # counted as online end to end
     assert document.released_at is not None and document.content_type == "application/pdf"
     assert submission_timeline(case.submission)[-1]["status"] == "decided"
     assert AuditEntry.objects.filter(action="case.decision", object_id=str(case.pk)).exists()
