@@ -34,7 +34,6 @@ from rathaus.cases.services import (
 from rathaus.core.errors import api_error_body
 from rathaus.core.pagination import Pagination
 from rathaus.submissions.api import OfficeToken, token_with_scope
-from rathaus.submissions.references import normalise
 
 router = Router(tags=["cases"])
 
@@ -174,7 +173,11 @@ def list_cases(
     still needs work; `assignee`: an e-mail address, or `none`; `q`: a reference number or
     whole words of the applicant's name."""
     token = token_with_scope(request, "cases:read")
-    filters: dict[str, Any] = {"status": "" if status == "all" else status, "sort": sort}
+    filters: dict[str, Any] = {
+        "status": "" if status == "all" else status,
+        "sort": sort,
+        "search": q,
+    }
     if overdue:
         filters["overdue"] = True
     if assignee == "none":
@@ -183,8 +186,6 @@ def list_cases(
         filters["assignee_id"] = (
             selectors.case_office_member_id(office_id=token.office_id, email=assignee) or -1
         )
-    if q.strip():
-        filters["reference" if normalise(q) else "name"] = q
     return selectors.case_list(office_id=token.office_id, **filters)
 
 

@@ -1,17 +1,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.submissions.constants import SubmissionStatus
 
-class CaseStatus(models.TextChoices):
-    """Where a case stands. The same values as the citizen's timeline (SubmissionStatus)."""
-
-    RECEIVED = "received", _("eingegangen")
-    IN_PROGRESS = "in_progress", _("in Bearbeitung")
-    QUERY = "query", _("Rückfrage")
-    DECIDED = "decided", _("entschieden")
-    CLOSED = "closed", _("abgeschlossen")
-    FORWARDED = "forwarded", _("weitergeleitet")
-    WITHDRAWN = "withdrawn", _("zurückgezogen")
+# A case's status is its submission's: the same steps, so that the citizen's timeline and
+# the office's workflow never disagree.
+CaseStatus = SubmissionStatus
 
 
 class Decision(models.TextChoices):

@@ -3,6 +3,7 @@ what was typed; the services decide what is allowed."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,6 @@ from rathaus.cases.models import Case, LetterTemplate, Tag
 from rathaus.cases.selectors import COUNT_CAP, PAGE_SIZE
 from rathaus.cases.services import MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from rathaus.catalog.models import Service
-from rathaus.submissions.references import normalise
 
 VIEWS: dict[str, dict[str, Any]] = {  # the saved views of every inbox: their filters
     "": {"status": "open"},
@@ -41,6 +41,13 @@ SORT_LABELS = (
 NOBODY = "niemand"
 
 
+def whole_number(value: object) -> int | None:
+    """A number typed or sent as plain ASCII digits ("²" and "٣" are digits to Python but
+    not to us), else None."""
+    text = str(value or "")
+    return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else None
+
+
 def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared so above
@@ -49,6 +56,17 @@ def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
 
 def _person(user: User) -> str:
     return user.get_full_name() or user.email
+
+
+class PrefixedForm(forms.Form):
+    """A form whose field ids start with ``id_prefix``: several forms share the case page,
+    and ids must stay unique on it."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class InboxFilterForm(forms.Form):
@@ -100,8 +118,7 @@ class InboxFilterForm(forms.Form):
         return value if value in VIEWS else ""
 
     def clean_seite(self) -> int:
-        value = str(self.cleaned_data.get("seite") or "")
-        number = int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 1
+        number = whole_number(self.cleaned_data.get("seite")) or 1
         return min(max(number, 1), COUNT_CAP // PAGE_SIZE)
 
     def filters(self, user: User) -> dict[str, Any]:
@@ -124,9 +141,7 @@ class InboxFilterForm(forms.Form):
             chosen["service_id"] = data["leistung"].pk
         if data.get("schlagwort"):
             chosen["tag"] = data["schlagwort"].name
-        search = (data.get("suche") or "").strip()
-        if search:
-            chosen["reference" if normalise(search) else "name"] = search
+        chosen["search"] = data.get("suche") or ""
         chosen["sort"] = data.get("sortierung") or "due"
         return chosen
 
@@ -134,7 +149,8 @@ class InboxFilterForm(forms.Form):
 SEPARATE_FORMS = (CaseStatus.QUERY, CaseStatus.DECIDED)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(PrefixedForm):
+    id_prefix = "status"
     to = forms.ChoiceField(label=_("Neuer Status"), widget=forms.RadioSelect)
     office = forms.ModelChoiceField(
         label=_("Weiterleiten an"),
@@ -162,7 +178,6 @@ class TransitionForm(forms.Form):
         return data
 
     def __init__(self, *args: Any, case: Case, allowed: list[str], **kwargs: Any):
-        kwargs.setdefault("auto_id", "status_%s")
         super().__init__(*args, **kwargs)
         # a question (QueryForm) and a decision (DecisionForm) have their own forms: they
         # need the question, the letter
@@ -175,26 +190,39 @@ class TransitionForm(forms.Form):
         self.fields["version"].initial = case.version
 
 
-class AssignForm(forms.Form):
-    assignee = forms.ChoiceField(label=_("Zuweisen an"), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class BulkAssignForm(PrefixedForm):
+    """The member to give the chosen cases to, or nobody."""
 
-    def __init__(self, *args: Any, case: Case, members: QuerySet[User], **kwargs: Any):
-        kwargs.setdefault("auto_id", "assign_%s")
+    id_prefix = "bulk"
+    assignee = forms.ChoiceField(label=_("Ausgewählte zuweisen an"), required=False)
+
+    def __init__(self, *args: Any, members: QuerySet[User], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.members = {str(m.pk): m for m in members}
         _choice(self, "assignee").choices = [
             ("", _("niemand")),
             *[(pk, _person(m)) for pk, m in self.members.items()],
         ]
-        self.fields["assignee"].initial = str(case.assignee_id or "")
-        self.fields["version"].initial = case.version
 
     def chosen(self) -> User | None:
         return self.members.get(self.cleaned_data.get("assignee") or "")
 
 
-class NoteForm(forms.Form):
+class AssignForm(BulkAssignForm):
+    """The same for one case, with the version shown."""
+
+    id_prefix = "assign"
+    assignee = forms.ChoiceField(label=_("Zuweisen an"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Case, members: QuerySet[User], **kwargs: Any):
+        super().__init__(*args, members=members, **kwargs)
+        self.fields["assignee"].initial = str(case.assignee_id or "")
+        self.fields["version"].initial = case.version
+
+
+class NoteForm(PrefixedForm):
+    id_prefix = "note"
     text = forms.CharField(
         label=_("Interne Notiz"),
         help_text=_("Nur für die Stelle sichtbar, nie für die antragstellende Person."),
@@ -202,25 +230,9 @@ class NoteForm(forms.Form):
         max_length=NOTE_MAX_CHARS,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("auto_id", "note_%s")
-        super().__init__(*args, **kwargs)
 
-
-class BulkAssignForm(forms.Form):
-    assignee = forms.ChoiceField(label=_("Ausgewählte zuweisen an"), required=False)
-
-    def __init__(self, *args: Any, members: QuerySet[User], **kwargs: Any):
-        kwargs.setdefault("auto_id", "bulk_%s")
-        super().__init__(*args, **kwargs)
-        self.members = {str(m.pk): m for m in members}
-        _choice(self, "assignee").choices = [
-            ("", _("niemand")),
-            *[(pk, _person(m)) for pk, m in self.members.items()],
-        ]
-
-
-class StatisticsForm(forms.Form):
+class StatisticsForm(PrefixedForm):
+    id_prefix = "stat"
     monate = forms.TypedChoiceField(
         label=_("Zeitraum"),
         choices=[
@@ -238,16 +250,16 @@ class StatisticsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, offices: QuerySet[Office], **kwargs: Any):
-        kwargs.setdefault("auto_id", "stat_%s")
         super().__init__(*args, **kwargs)
         stelle: Any = self.fields["stelle"]
         stelle.queryset = offices
         stelle.empty_label = _("alle")
 
 
-class QueryForm(forms.Form):
+class QueryForm(PrefixedForm):
     """A question to the citizen (Rückfrage), with the documents asked for."""
 
+    id_prefix = "query"
     text = forms.CharField(
         label=_("Ihre Frage an die antragstellende Person"),
         help_text=_(
@@ -266,7 +278,6 @@ class QueryForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any):
-        kwargs.setdefault("auto_id", "query_%s")
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = case.version
 
@@ -276,9 +287,10 @@ class QueryForm(forms.Form):
         ]
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(PrefixedForm):
     """The citizen's answer: text and files (checked like form uploads by the service)."""
 
+    id_prefix = "answer"
     text = forms.CharField(
         label=_("Ihre Antwort"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -286,14 +298,11 @@ class AnswerForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("auto_id", "answer_%s")
-        super().__init__(*args, **kwargs)
 
-
-class DecisionForm(forms.Form):
+class DecisionForm(PrefixedForm):
     """The decision with its letter: previewed, then issued."""
 
+    id_prefix = "decision"
     decision = forms.ChoiceField(
         label=_("Entscheidung"), choices=[("", _("– bitte wählen –")), *Decision.choices]
     )
@@ -317,7 +326,6 @@ class DecisionForm(forms.Form):
         fee_range: tuple[Decimal, Decimal] | None,
         **kwargs: Any,
     ):
-        kwargs.setdefault("auto_id", "decision_%s")
         super().__init__(*args, **kwargs)
         template: Any = self.fields["template"]
         template.queryset = templates
@@ -351,9 +359,10 @@ class DecisionForm(forms.Form):
         return fee
 
 
-class ClassifyForm(forms.Form):
+class ClassifyForm(PrefixedForm):
     """Priority and tags of a case."""
 
+    id_prefix = "classify"
     priority = forms.TypedChoiceField(label=_("Priorität"), choices=Priority.choices, coerce=int)
     tags = forms.CharField(
         label=_("Schlagwörter"),
@@ -364,7 +373,6 @@ class ClassifyForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any):
-        kwargs.setdefault("auto_id", "classify_%s")
         super().__init__(*args, **kwargs)
         self.fields["priority"].initial = case.priority
         self.fields["tags"].initial = ", ".join(t.name for t in case.tags.all())

@@ -114,17 +114,16 @@ def case_list(
     service_id: int | None = None,
     overdue: bool = False,
     tag: str = "",
-    reference: str = "",
-    name: str = "",
+    search: str = "",
     sort: str = "due",
     today: date | None = None,
 ) -> QuerySet[Case]:
     """The cases of one office, filtered and sorted (``SORTS``); for a caller that has
     checked the office already (``case_inbox``, or the API with the office's token).
-    ``status`` "open" means every status that still needs work. ``reference`` finds a case by its reference number however it was
-    typed (case, spaces, look-alike characters); ``name`` finds the cases whose applicant's
-    name has every word typed (whole words, umlauts and accents either way), through the
-    blind index."""
+    ``status`` "open" means every status that still needs work. ``search`` is a reference
+    number however it was typed (case, spaces, look-alike characters) or, when it is not
+    one, whole words of the applicant's name (any order, umlauts and accents either way),
+    found through the blind index."""
     cases = Case.objects.filter(office_id=office_id).select_related("service", "assignee")
     if status == "open":
         cases = cases.filter(is_open=1)
@@ -140,10 +139,11 @@ def case_list(
         cases = cases.filter(is_open=1, due_on__lt=today or timezone.localdate())
     if tag:
         cases = cases.filter(tags__name=tag).distinct()
+    reference = normalise(search) if search.strip() else None
     if reference:
-        cases = cases.filter(reference=normalise(reference) or "")  # not a reference: nothing
-    if name:
-        words = blind_index.tokens(name)
+        cases = cases.filter(reference=reference)
+    elif search.strip():
+        words = blind_index.tokens(search)
         if not words:
             return cases.none()
         for word in words:
@@ -242,15 +242,10 @@ def case_workload(*, user: AnyUser, office_id: int, today: date | None = None) -
         rows.append(
             Workload(person, row.get("open", 0), row.get("overdue", 0), row.get("due_soon", 0))
         )
-    for assignee_id, row in counts.items():  # assigned to someone no longer in the office
+    former = User.objects.in_bulk(list(counts))  # assigned to someone no longer in the office
+    for assignee_id, row in counts.items():
         rows.insert(
-            -1,
-            Workload(
-                User.objects.filter(pk=assignee_id).first(),
-                row["open"],
-                row["overdue"],
-                row["due_soon"],
-            ),
+            -1, Workload(former.get(assignee_id), row["open"], row["overdue"], row["due_soon"])
         )
     return rows
 

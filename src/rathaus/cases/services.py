@@ -98,11 +98,10 @@ def case_open(*, submission: Submission) -> Case | None:
                 at=submission.submitted_at,
                 to_status=CaseStatus.RECEIVED,
             )
-            audit_entry_create(
+            _audit(
+                case=case,
                 actor=None,
                 action="case.open",
-                object_type="cases.case",
-                object_id=case.pk,
                 after={"reference": case.reference, "office": case.office_id},
             )
     except IntegrityError:  # opened by a delivery of the same message running alongside
@@ -247,18 +246,13 @@ def case_transition(
             # of the old one's, and new to the office it went to
             moved.update(office=office, fetched_at=None, acknowledged_at=None)
         Submission.objects.filter(pk=case.submission_id).update(**moved)
-        audit_entry_create(
+        _audit(
+            case=case,
             actor=actor,
             action="case.transition",
-            object_type="cases.case",
-            object_id=case.pk,
             before=before,
-            after={
-                "status": to,
-                "office": office.pk if office else case.office_id,
-                **details,
-                **_via(token),
-            },
+            after={"status": to, "office": office.pk if office else case.office_id, **details},
+            token=token,
         )
     case.refresh_from_db()
     return case
@@ -267,8 +261,25 @@ def case_transition(
 NOTE_MAX_CHARS = 10_000
 
 
-def _via(token: ApiToken | None) -> dict[str, str]:
-    return {"token": token.prefix} if token is not None else {}
+def _audit(
+    *,
+    case: Case,
+    actor: User | None,
+    action: str,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+    token: ApiToken | None = None,
+) -> None:
+    """The audit entry of a change to (or a reading of) ``case``; ``token``: the office's API
+    token it came through, named by its prefix."""
+    audit_entry_create(
+        actor=actor,
+        action=action,
+        object_type="cases.case",
+        object_id=case.pk,
+        before=before,
+        after={**after, **({"token": token.prefix} if token is not None else {})},
+    )
 
 
 def case_note_add(
@@ -285,12 +296,12 @@ def case_note_add(
         )
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, author=author, text_encrypted=encrypt_json(text))
-        audit_entry_create(
+        _audit(
+            case=case,
             actor=author,
             action="case.note",
-            object_type="cases.case",
-            object_id=case.pk,
-            after={"note": note.pk, **_via(token)},
+            after={"note": note.pk},
+            token=token,
         )
     return note
 
@@ -317,11 +328,10 @@ def case_assign(*, case: Case, assignee: User | None, actor: User | None, versio
             actor=actor,
             details={"assignee": assignee.pk if assignee else None},
         )
-        audit_entry_create(
+        _audit(
+            case=case,
             actor=actor,
             action="case.assign",
-            object_type="cases.case",
-            object_id=case.pk,
             before={"assignee": case.assignee_id},
             after={"assignee": assignee.pk if assignee else None},
         )
@@ -358,11 +368,10 @@ def case_classify(
         CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.CLASSIFICATION, actor=actor, details=after
         )
-        audit_entry_create(
+        _audit(
+            case=case,
             actor=actor,
             action="case.classify",
-            object_type="cases.case",
-            object_id=case.pk,
             before=before,
             after=after,
         )
@@ -375,12 +384,12 @@ def case_accessed(
 ) -> None:
     """Reading an application is recorded too (who, or which API token, opened which
     case's page, file, notes or messages)."""
-    audit_entry_create(
+    _audit(
+        case=case,
         actor=actor,
         action="case.access",
-        object_type="cases.case",
-        object_id=case.pk,
-        after={"what": what, **_via(token)},
+        after={"what": what},
+        token=token,
     )
 
 
@@ -443,12 +452,12 @@ def case_query_ask(
             payload={"reference": case.reference},
             idempotency_key=f"cases.query_email:{message.pk}",
         )
-        audit_entry_create(
+        _audit(
+            case=case,
             actor=actor,
             action="case.message",
-            object_type="cases.case",
-            object_id=case.pk,
-            after={"message": message.pk, "direction": message.direction, **_via(token)},
+            after={"message": message.pk, "direction": message.direction},
+            token=token,
         )
     return message
 
@@ -519,11 +528,10 @@ def case_answer(*, case: Case, text: str, files: list[UploadedFile]) -> CaseMess
                 version=fresh.version,
                 citizen_text=notice,
             )
-            audit_entry_create(
+            _audit(
+                case=case,
                 actor=None,
                 action="case.message",
-                object_type="cases.case",
-                object_id=case.pk,
                 after={"message": message.pk, "direction": message.direction},
             )
     except BaseException:
@@ -586,17 +594,16 @@ def case_decide(
                 payload={"reference": case.reference},
                 idempotency_key=f"cases.decision_email:{document.pk}",
             )
-            audit_entry_create(
+            _audit(
+                case=case,
                 actor=actor,
                 action="case.decision",
-                object_type="cases.case",
-                object_id=case.pk,
                 after={
                     "document": document.pk,
                     "template": template.pk,
                     "fee": str(fee) if fee is not None else None,
-                    **_via(token),
                 },
+                token=token,
             )
     except BaseException:
         if document is not None:

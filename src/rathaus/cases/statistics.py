@@ -167,8 +167,30 @@ def figures_by(
     return rows
 
 
-def _month_start(value: date) -> date:
-    return value.replace(day=1)
+def _months(start: date, end: date) -> list[date]:
+    """The first days of the months from ``start``'s to the one before ``end``."""
+    found, day = [], start.replace(day=1)
+    while day < end:
+        found.append(day)
+        day = _next_month(day)
+    return found
+
+
+def monthly_by(
+    received: QuerySet[Case], closed: QuerySet[Case], keys: dict[str, Any]
+) -> dict[tuple[Any, ...], Row]:
+    """Per month and group (``keys``): the cases received in it (by month of receipt) and
+    closed in it (by month of closing), keyed (month, *group)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    rows = figures_by(
+        received, closed.none(), {"m": TruncMonth("received_at", tzinfo=zone), **keys}
+    )
+    closing = {"m": TruncMonth("closed_at", tzinfo=zone), **keys}
+    for key, row in figures_by(received.none(), closed, closing).items():
+        target = rows.setdefault(key, Row())
+        target.closed, target.online = row.closed, row.online
+        target.median_days, target.p90_days = row.median_days, row.p90_days
+    return rows
 
 
 def _scope(
@@ -204,15 +226,7 @@ def case_statistics(
     in the offices ``user`` may see, or in ``office_id`` among them (403 otherwise)."""
     today = today or timezone.localdate()
     cases, received, closed = _scope(user=user, start=start, end=end, office_id=office_id)
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    month = TruncMonth("received_at", tzinfo=zone)
-    closed_month = TruncMonth("closed_at", tzinfo=zone)
-
-    months = figures_by(received, closed.none(), {"m": month})  # received by their month
-    for key, row in figures_by(received.none(), closed, {"m": closed_month}).items():
-        target = months.setdefault(key, Row())  # closed by the month they were closed in
-        target.closed, target.online = row.closed, row.online
-        target.median_days, target.p90_days = row.median_days, row.p90_days
+    months = monthly_by(received, closed, {})
     now: dict[str, Any] = {"current": cases, "today": today}
     offices = {
         k[0]: r for k, r in figures_by(received, closed, {"o": F("office_id")}, **now).items()
@@ -222,11 +236,7 @@ def case_statistics(
     }
     total = figures_by(received, closed, {"t": _constant()}, **now).get((0,), Row())
     names = {o.pk: o for o in Office.objects.filter(pk__in=[k for k in offices if k])}
-    calendar = []
-    cursor = _month_start(start)
-    while cursor < end:
-        calendar.append((cursor, months.get((cursor,), Row())))
-        cursor = _next_month(cursor)
+    calendar = [(day, months.get((day,), Row())) for day in _months(start, end)]
     backlog = backlog_by(cases, {}, [day for day, _row in calendar])
     for day, row in calendar:
         row.pending_at_end, row.overdue_at_end = backlog[(day,)]
@@ -295,40 +305,14 @@ def statistics_rows(
     """The monthly figures as table rows for export: per month and office, and per month,
     office and service, each with its own median and 90th percentile."""
     cases, received, closed = _scope(user=user, start=start, end=end, office_id=office_id)
-    month_list = []
-    cursor = _month_start(start)
-    while cursor < end:
-        month_list.append(cursor)
-        cursor = _next_month(cursor)
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    month_list = _months(start, end)
     names = dict(Office.objects.values_list("pk", "name"))
     out: list[dict[str, Any]] = []
     for by_service in (False, True):
-        rows: dict[tuple[Any, ...], Row] = {}
-        for field_name, queryset, closing in (
-            ("received_at", received, False),
-            ("closed_at", closed, True),
-        ):
-            keys: dict[str, Any] = {
-                "m": TruncMonth(field_name, tzinfo=zone),
-                "o": F("office_id"),
-                **({"s": F("service__name")} if by_service else {}),
-            }
-            found = (
-                figures_by(queryset.none(), queryset, keys)
-                if closing
-                else figures_by(queryset, queryset.none(), keys)
-            )
-            for key, row in found.items():
-                target = rows.setdefault(key, Row())
-                if closing:
-                    target.closed, target.online = row.closed, row.online
-                    target.median_days, target.p90_days = row.median_days, row.p90_days
-                else:
-                    target.received = row.received
         keys_now: dict[str, Any] = {"o": F("office_id")}
         if by_service:
             keys_now["s"] = F("service__name")
+        rows = monthly_by(received, closed, keys_now)
         backlog = backlog_by(cases, keys_now, month_list)
         for *group, month in backlog:  # groups with pending cases but nothing in or out
             if backlog[(*group, month)][0]:

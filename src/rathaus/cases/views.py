@@ -41,6 +41,7 @@ from rathaus.cases.forms import (
     QueryForm,
     StatisticsForm,
     TransitionForm,
+    whole_number,
 )
 from rathaus.cases.letters import (
     fee_range,
@@ -68,7 +69,7 @@ from rathaus.cases.statistics import (
 )
 from rathaus.cases.workflow import allowed_after
 from rathaus.core.errors import error_response
-from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
+from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 from rathaus.forms.uploads import (
     UploadRejected,
@@ -80,7 +81,8 @@ from rathaus.forms.uploads import (
 )
 from rathaus.submissions.models import Submission
 from rathaus.submissions.receipt import receipt_pdf
-from rathaus.submissions.selectors import submission_by_status_link, submission_get_for_user
+from rathaus.submissions.selectors import submission_get_for_user
+from rathaus.submissions.views import by_status_link
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}  # what a browser shows safely
 
@@ -167,26 +169,21 @@ def bulk_assign(request: HttpRequest, office_id: int) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
         back = reverse("cases:inbox", kwargs={"office_id": office.pk})
-    chosen = [v for v in request.POST.getlist("case") if v.isascii() and v.isdigit()][:100]
+    chosen = [n for n in map(whole_number, request.POST.getlist("case")) if n][:100]
     if not form.is_valid() or not chosen:
         messages.error(request, _("Bitte wählen Sie mindestens einen Vorgang aus."))
         return redirect(back)
-    assignee = form.members.get(form.cleaned_data["assignee"] or "")
+    assignee = form.chosen()
     done, failed = 0, []
     for case_id in chosen:
         try:
-            case = selectors.case_get_for_user(user=user, case_id=int(case_id))
+            case = selectors.case_get_for_user(user=user, case_id=case_id)
         except (PermissionDenied, Http404):
             failed.append(_("Vorgang %(id)s: nicht gefunden.") % {"id": case_id})
             continue
-        version = request.POST.get(f"version-{case_id}", "")
+        version = whole_number(request.POST.get(f"version-{case_id}")) or -1
         try:
-            case_assign(
-                case=case,
-                assignee=assignee,
-                actor=user,
-                version=int(version) if version.isascii() and version.isdigit() else -1,
-            )
+            case_assign(case=case, assignee=assignee, actor=user, version=version)
             done += 1
         except (CaseConflict, CaseRefused) as refused:
             failed.append(f"{case.reference}: {refused.message}")
@@ -251,7 +248,7 @@ def _case_page(
                 else None
             ),
             "has_templates": templates.exists(),
-            "is_member": members.filter(pk=_user(request).pk).exists(),
+            "is_member": _user(request) in members,  # members is read once, for the form too
             "query": query or (QueryForm(case=case) if can_ask else None),
             "messages_": selectors.case_messages(case=case),
             "assign": assign or AssignForm(case=case, members=members),
@@ -633,14 +630,9 @@ def _mailbox(
 
 @require_http_methods(["GET", "POST"])
 def mailbox(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    client = client_address(request)
-    rate = settings.RATELIMIT_STATUS_FAILURES
-    if ratelimit_blocked(scope="status-failures", key=client, rate=rate):
-        return error_response(request, 429)
-    submission = submission_by_status_link(reference=reference, code=code)
-    if submission is None:
-        ratelimit_exceeded(scope="status-failures", key=client, rate=rate)
-        raise Http404
+    submission = by_status_link(request, reference, code)
+    if not isinstance(submission, Submission):
+        return submission  # the lookup form, or 429
     kwargs = {"reference": submission.reference, "code": code}
     return _mailbox(
         request,

@@ -166,9 +166,10 @@ def _find(request: HttpRequest, reference: str, code: str) -> Submission | HttpR
     return submission
 
 
-def _by_link(request: HttpRequest, reference: str, code: str) -> Submission | HttpResponse:
-    """The gate for pages behind the status link: wrong gets the lookup form with the one
-    message that gives nothing away."""
+def by_status_link(request: HttpRequest, reference: str, code: str) -> Submission | HttpResponse:
+    """The gate for pages behind the status link (the cases app's mailbox uses it too):
+    wrong gets the lookup form with the one message that gives nothing away, failures are
+    throttled."""
     found = _find(request, reference, code)
     if found is not None:
         return found
@@ -187,7 +188,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 
 @require_safe
 def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    found = _by_link(request, reference, code)
+    found = by_status_link(request, reference, code)
     if not isinstance(found, Submission):
         return found
     kwargs = {"reference": found.reference, "code": code}
@@ -205,7 +206,7 @@ def status(request: HttpRequest, reference: str, code: str) -> HttpResponse:
 
 @require_safe
 def receipt(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    found = _by_link(request, reference, code)
+    found = by_status_link(request, reference, code)
     if not isinstance(found, Submission):
         return found
     return _pdf(found)
@@ -218,7 +219,7 @@ def _pdf(submission: Submission) -> HttpResponse:
 
 @require_safe
 def official_form(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    found = _by_link(request, reference, code)
+    found = by_status_link(request, reference, code)
     if not isinstance(found, Submission):
         return found
     return _official(found)
@@ -233,7 +234,7 @@ def _official(submission: Submission) -> HttpResponse:
 
 @require_safe
 def document(request: HttpRequest, reference: str, code: str, document_id: int) -> HttpResponse:
-    found = _by_link(request, reference, code)
+    found = by_status_link(request, reference, code)
     if not isinstance(found, Submission):
         return found
     return _document(found, document_id)

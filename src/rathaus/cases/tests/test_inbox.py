@@ -56,8 +56,8 @@ def test_the_inbox_filters_searches_and_sorts(office: Any, personas: dict[str, A
     assert refs(unassigned=True) == [second.reference]
     assert refs(tag="Eilt") == [second.reference]
     typed = first.reference.lower().replace("-", " ")
-    assert refs(reference=typed) == [first.reference]
-    assert refs(reference="L-2026-XXXX-XXXX") == []  # not a reference number
+    assert refs(search=typed) == [first.reference]
+    assert refs(search="L-2026-XXXX-XXXX") == []  # not a reference number
     assert refs(sort="-received") == [second.reference, first.reference]
     due = Case.objects.get(pk=first.pk).due_on
     assert due is not None

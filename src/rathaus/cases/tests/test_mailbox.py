@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 
 from rathaus.cases.models import Case, CaseMessage
 from rathaus.cases.tests.test_name_search import _case_of
@@ -193,3 +193,14 @@ def test_the_office_asks_and_reads_answers_through_the_api(
     assert [m["direction"] for m in listed] == ["from_citizen", "to_citizen"]
     assert listed[0]["files"][0]["filename"] == "n.pdf"
     assert re.fullmatch(r"[0-9a-f]{64}", listed[0]["files"][0]["sha256"])
+
+
+def test_answers_are_rate_limited_per_client(office: Any, personas: dict[str, Any]) -> None:
+    case, _worker = _asked(office, personas)
+    citizen = Client()
+    with override_settings(RATELIMIT_ANSWER="2/h"):
+        for _attempt in range(2):  # refused answers (nothing to answer with) still count
+            assert citizen.post(_mailbox_url(case), {"text": ""}).status_code == 400
+        assert citizen.post(_mailbox_url(case), {"text": "Anbei."}).status_code == 429
+    case.refresh_from_db()
+    assert case.status == "query" and CaseMessage.objects.count() == 1

@@ -36,7 +36,7 @@ def _case_of(given: str, family: str) -> Case:
 
 
 def _found(user: Any, office: Any, name: str) -> list[str]:
-    return sorted(c.reference for c in case_inbox(user=user, office_id=office.pk, name=name))
+    return sorted(c.reference for c in case_inbox(user=user, office_id=office.pk, search=name))
 
 
 def test_a_caseworker_finds_cases_by_the_applicants_name(

@@ -9,7 +9,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rathaus.cases.models import Case, CaseNote
@@ -81,6 +83,12 @@ def test_the_inbox_pages_through_many_cases(office: Any, personas: dict[str, Any
     assert len(seen) == len(set(seen)) == 60  # every case once, on a stable order
     past = client.get(url + "&seite=99").content.decode()  # beyond the end: the last page
     assert "Seite 3 von 3" in past
+    # a full page takes no more queries than a short one (nothing is read row by row)
+    with CaptureQueriesContext(connection) as full:
+        client.get(url + "&seite=1")
+    with CaptureQueriesContext(connection) as short:
+        client.get(url + "&seite=3")  # 10 cases
+    assert len(full.captured_queries) == len(short.captured_queries)
 
 
 def test_a_caseworker_assigns_several_cases_at_once(office: Any, personas: dict[str, Any]) -> None:
@@ -116,6 +124,11 @@ def test_a_lead_sees_the_workload_per_person(office: Any, personas: dict[str, An
     rows = re.findall(r'scope="row">([^<]+)</th>\s*<td[^>]*>(\d+)</td>', html)
     assert (worker.get_full_name(), "1") in rows and ("niemand zugewiesen", "1") in rows
     assert _as(worker).get(INBOX.format(office.pk) + "auslastung/").status_code == 403
+    # someone who left the office still shows with the cases they hold
+    worker.memberships.all().delete()
+    html = _as(personas["lead"]).get(INBOX.format(office.pk) + "auslastung/").content.decode()
+    rows = re.findall(r'scope="row">([^<]+)</th>\s*<td[^>]*>(\d+)</td>', html)
+    assert (worker.get_full_name(), "1") in rows
 
 
 def test_the_case_page_shows_the_application_and_changes_status(
