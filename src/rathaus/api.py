@@ -14,6 +14,7 @@ from rathaus.core import api_errors
 from rathaus.forms.api import router as forms_router
 from rathaus.submissions import api as submissions_api
 from rathaus.submissions.api import router as submissions_router
+from rathaus.transit.api import router as transit_router
 
 
 class RathausAPI(NinjaAPI):
@@ -52,3 +53,4 @@ api.add_router("/", catalog_router)
 api.add_router("/", forms_router)
 api.add_router("/", submissions_router)
 api.add_router("/", cases_router)
+api.add_router("/", transit_router)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rathaus.forms",
     "rathaus.submissions",
     "rathaus.cases",
+    "rathaus.transit",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",
@@ -203,6 +204,19 @@ RATELIMIT_STATUS_FAILURES = env("RATHAUS_RATELIMIT_STATUS_FAILURES", "10/h")
 RATELIMIT_SUBMIT = env("RATHAUS_RATELIMIT_SUBMIT", "30/h")
 # Answers to an office's question (Rückfrage) per client.
 RATELIMIT_ANSWER = env("RATHAUS_RATELIMIT_ANSWER", "20/h")
+
+# Public transport (transit): walking, changing and the in-memory timetables of journey planning.
+TRANSIT_WALK_SPEED = float(env("RATHAUS_TRANSIT_WALK_SPEED", "1.2"))  # metres per second
+TRANSIT_FOOTPATH_METERS = envint("RATHAUS_TRANSIT_FOOTPATH_METERS", 400)
+TRANSIT_ACCESS_METERS = envint("RATHAUS_TRANSIT_ACCESS_METERS", 800)
+TRANSIT_CHANGE_SECONDS = envint("RATHAUS_TRANSIT_CHANGE_SECONDS", 60)
+TRANSIT_MAX_RIDES = envint("RATHAUS_TRANSIT_MAX_RIDES", 8)
+TRANSIT_MAX_JOURNEY_SECONDS = envint("RATHAUS_TRANSIT_MAX_JOURNEY_SECONDS", 6 * 3600)
+TRANSIT_PARETO_SLACK_SECONDS = envint("RATHAUS_TRANSIT_PARETO_SLACK_SECONDS", 3600)
+TRANSIT_CACHED_DAYS = envint("RATHAUS_TRANSIT_CACHED_DAYS", 4)
+TRANSIT_REALTIME_INTERVAL = envint("RATHAUS_TRANSIT_REALTIME_INTERVAL", 30)
+TRANSIT_REALTIME_MAX_AGE = envint("RATHAUS_TRANSIT_REALTIME_MAX_AGE", 300)
+RATELIMIT_TRANSIT = env("RATHAUS_RATELIMIT_TRANSIT", "120/m")
 
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"

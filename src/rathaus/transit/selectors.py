@@ -1,0 +1,640 @@
+"""Every read of the transit app: stops, departure boards and journeys, over the active
+version of each feed. Timetables are public, so there is no per-user gate; what is public
+is exactly what the active versions hold."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import cast
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
+from rapidfuzz import fuzz, process
+
+from rathaus.core.search import fold
+from rathaus.transit import realtime, routing, timetable
+from rathaus.transit.constants import Accessibility, LocationType
+from rathaus.transit.models import Feed, FeedVersion, RealtimeState, ServiceDay, Stop, StopTime
+from rathaus.transit.realtime import Alert
+
+MAX_DEPARTURES = 100
+
+
+def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
+    """A translatable message with its values, still lazy: rendered in German and in English
+    for API errors (core.errors.bilingual)."""
+    return cast(Promise, lazy(lambda: str(message) % params, str)())
+
+
+class TransitError(Exception):
+    """A query that cannot be answered; ``message`` is a translatable text, ``code`` stable."""
+
+    def __init__(self, code: str, message: str | Promise) -> None:
+        super().__init__(str(message))
+        self.code, self.message = code, message
+
+
+# ---- stops -------------------------------------------------------------------------------------
+
+
+def _feed_slugs() -> dict[int, str]:
+    """Active version id -> its feed's slug."""
+    return {
+        version: slug
+        for version, slug in Feed.objects.filter(active_version__isnull=False).values_list(
+            "active_version_id", "slug"
+        )
+    }
+
+
+def stop_ref(stop: Stop, slugs: dict[int, str] | None = None) -> str:
+    """How APIs and pages name a stop: the feed's own stop_id, prefixed with the feed's slug
+    when several feeds are loaded."""
+    slugs = _feed_slugs() if slugs is None else slugs
+    if len(slugs) > 1:
+        return f"{slugs.get(stop.version_id, '?')}:{stop.stop_id}"
+    return stop.stop_id
+
+
+def stop_get(ref: str) -> Stop:
+    """The stop named ``<feed>:<stop_id>`` or by its bare stop_id where that is unambiguous."""
+    versions = timetable.active_versions()
+    candidates = list(
+        Stop.objects.filter(version__in=versions, stop_id=ref).select_related("parent")[:2]
+    )
+    feed_slug, sep, stop_id = ref.partition(":")
+    if sep and not candidates:
+        candidates = list(
+            Stop.objects.filter(
+                version__in=versions, version__feed__slug=feed_slug, stop_id=stop_id
+            ).select_related("parent")[:1]
+        )
+    if not candidates:
+        raise TransitError(
+            "unknown_stop",
+            message_format(_("Die Haltestelle „%(ref)s“ gibt es nicht."), {"ref": ref[:100]}),
+        )
+    if len(candidates) > 1:
+        raise TransitError(
+            "ambiguous_stop",
+            message_format(
+                _(
+                    "Die Haltestelle „%(ref)s“ gibt es in mehreren Fahrplänen; "
+                    "bitte mit Fahrplan angeben, z. B. feed:%(ref)s."
+                ),
+                {"ref": ref[:100]},
+            ),
+        )
+    return candidates[0]
+
+
+def stop_platforms(stop: Stop) -> list[Stop]:
+    """The stops where one boards: a station's platforms, or the stop itself."""
+    if stop.location_type == LocationType.STATION:
+        return list(stop.children.filter(location_type__in=(0, 4)))
+    return [stop]
+
+
+@dataclass(frozen=True)
+class StopHit:
+    stop_id: int  # our key
+    ref: str
+    name: str
+    lat: float
+    lon: float
+    distance: float | None = None
+
+
+@lru_cache(maxsize=4)
+def _search_index(versions: tuple[int, ...]) -> tuple[list[str], list[StopHit]]:
+    """Stations and stops without a station, by folded name: one entry per name and place
+    (the platforms of a station are found through it)."""
+    slugs = _feed_slugs()
+    names: list[str] = []
+    hits: list[StopHit] = []
+    rows = (
+        Stop.objects.filter(version__in=versions, parent__isnull=True, location_type__in=(0, 1))
+        .exclude(name="")
+        .order_by("name", "pk")
+    )
+    seen: set[tuple[str, int, int]] = set()
+    for stop in rows:
+        assert stop.lat is not None and stop.lon is not None  # noqa: S101 - import checks it
+        key = (stop.name, round(stop.lat * 200), round(stop.lon * 200))  # ~500 m apart
+        if key in seen:
+            continue
+        seen.add(key)
+        names.append(" ".join(fold(word) for word in stop.name.split()))
+        hits.append(StopHit(stop.pk, stop_ref(stop, slugs), stop.name, stop.lat, stop.lon))
+    return names, hits
+
+
+def stop_search(query: str, *, limit: int = 10) -> list[StopHit]:
+    """Stops by name, forgiving typos and umlauts (``Hauptbanhof`` finds Hauptbahnhof)."""
+    text = " ".join(fold(word) for word in query.split())
+    if not text:
+        return []
+    names, hits = _search_index(timetable.active_versions())
+    found = process.extract(text, names, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=70)
+    starts = [i for i, name in enumerate(names) if name.startswith(text)]
+    ranked = sorted(
+        {i: score + (15 if i in starts else 0) for _name, score, i in found}.items(),
+        key=lambda item: (-item[1], names[item[0]]),
+    )
+    return [hits[i] for i, _score in ranked[:limit]]
+
+
+def stops_near(lat: float, lon: float, *, limit: int = 10, radius: float = 1000) -> list[StopHit]:
+    names, hits = _search_index(timetable.active_versions())
+    if not hits:
+        return []
+    import numpy as np
+
+    lats = np.array([h.lat for h in hits])
+    lons = np.array([h.lon for h in hits])
+    meters = timetable.distances(lats, lons, lat, lon)
+    order = [int(i) for i in np.argsort(meters, kind="stable")[:limit] if meters[i] <= radius]
+    return [
+        StopHit(
+            hits[i].stop_id, hits[i].ref, hits[i].name, hits[i].lat, hits[i].lon, float(meters[i])
+        )
+        for i in order
+    ]
+
+
+def search_forget() -> None:
+    _search_index.cache_clear()
+
+
+# ---- time --------------------------------------------------------------------------------------
+
+
+def service_midnight(day: date) -> datetime:
+    """The reference point of GTFS times: noon minus twelve hours (differs from midnight on
+    the days clocks change)."""
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    return noon - timedelta(hours=12)
+
+
+def at_seconds(day: date, seconds: int) -> datetime:
+    return timezone.localtime(service_midnight(day) + timedelta(seconds=seconds))
+
+
+def seconds_of(moment: datetime) -> tuple[date, int]:
+    local = timezone.localtime(moment)
+    day = local.date()
+    return day, int((local - service_midnight(day)).total_seconds())
+
+
+def feed_range(versions: tuple[int, ...] | None = None) -> tuple[date | None, date | None]:
+    versions = timetable.active_versions() if versions is None else versions
+    dates = FeedVersion.objects.filter(pk__in=versions).values_list("first_date", "last_date")
+    firsts = [a for a, _b in dates if a]
+    lasts = [b for _a, b in dates if b]
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def _check_in_range(day: date) -> None:
+    first, last = feed_range()
+    if first is None or last is None:
+        raise TransitError("no_timetable", _("Es ist kein Fahrplan geladen."))
+    if not (first - timedelta(days=1) <= day <= last + timedelta(days=1)):
+        raise TransitError(
+            "out_of_range",
+            message_format(
+                _(
+                    "Der Fahrplan gilt vom %(first)s bis %(last)s; für den %(day)s gibt es keine Fahrten."
+                ),
+                {
+                    "first": first.strftime("%d.%m.%Y"),
+                    "last": last.strftime("%d.%m.%Y"),
+                    "day": day.strftime("%d.%m.%Y"),
+                },
+            ),
+        )
+
+
+# ---- departures -------------------------------------------------------------------------------
+
+
+@dataclass
+class Departure:
+    scheduled: datetime
+    expected: datetime | None  # from real-time data; None = only the timetable
+    cancelled: bool
+    line: str
+    route_type: int
+    color: str
+    text_color: str
+    headsign: str
+    platform: str
+    stop_name: str
+    trip_id: str
+    wheelchair: int
+    service_date: date
+    stop_sequence: int
+    route_id: str = ""
+    trip_pk: int = 0
+    stop_id: str = ""
+
+    @property
+    def delay_minutes(self) -> int | None:
+        if self.expected is None:
+            return None
+        return round((self.expected - self.scheduled).total_seconds() / 60)
+
+
+@dataclass
+class Board:
+    stop: Stop
+    departures: list[Departure]
+    realtime: bool  # live data applied (fresh); False: "Fahrplandaten"
+    at: datetime
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def departures(
+    stop: Stop, *, at: datetime | None = None, limit: int = 20, window: int = 3 * 3600
+) -> Board:
+    """The next departures from a stop (a station: from all its platforms), with live data
+    applied where a fresh GTFS-Realtime snapshot of the stop's feed has any."""
+    at = timezone.localtime(at or timezone.now())
+    limit = max(1, min(limit, MAX_DEPARTURES))
+    platforms = stop_platforms(stop)
+    snapshot = realtime_snapshot(stop.version_id)
+    # with live data, a late vehicle that was due a while ago still leaves from here
+    lookback = LATE_LOOKBACK if snapshot is not None else 0
+    day, now = seconds_of(at)
+    found: list[tuple[int, date, StopTime]] = []
+    for offset in (0, -1):
+        service_day = day + timedelta(days=offset)
+        shift = -offset * timetable.DAY
+        services = ServiceDay.objects.filter(version_id=stop.version_id, date=service_day).values(
+            "service_id"
+        )
+        rows = (
+            StopTime.objects.filter(
+                stop__in=platforms,
+                departure__gte=now + shift - lookback,
+                departure__lt=now + shift + window,
+                last=False,
+                trip__service_id__in=services,
+            )
+            .exclude(pickup_type=1)
+            .select_related("trip__route", "stop", "stop__parent")
+            .order_by("departure", "pk")[: limit + (limit if lookback else 0)]
+        )
+        found.extend((row.departure - shift, service_day, row) for row in rows)
+    found.sort(key=lambda item: (item[0], item[2].pk))
+    board = Board(stop=stop, departures=[], realtime=snapshot is not None, at=at)
+    for _moment, service_day, row in found:
+        trip, route = row.trip, row.trip.route
+        board.departures.append(
+            Departure(
+                scheduled=at_seconds(service_day, row.departure),
+                expected=None,
+                cancelled=False,
+                line=route.label,
+                route_type=route.route_type,
+                color=route.color,
+                text_color=route.text_color,
+                headsign=row.headsign or trip.headsign,
+                platform=row.stop.platform_code
+                or (row.stop.code if row.stop.code != row.stop.name else ""),
+                stop_name=row.stop.name,
+                trip_id=trip.trip_id,
+                route_id=route.route_id,
+                wheelchair=_wheelchair(trip.wheelchair_accessible, row.stop),
+                service_date=service_day,
+                stop_sequence=row.stop_sequence,
+                trip_pk=trip.pk,
+                stop_id=row.stop.stop_id,
+            )
+        )
+    if snapshot is not None:
+        _apply_realtime(board, snapshot)
+        now_posix = int(at.timestamp())
+        board.alerts = realtime.alerts_for(
+            snapshot,
+            now=now_posix,
+            stop_ids={p.stop_id for p in platforms} | {stop.stop_id},
+            route_ids={d.route_id for d in board.departures},
+            trip_ids={d.trip_id for d in board.departures},
+        )
+    board.departures = [d for d in board.departures if (d.expected or d.scheduled) >= at][:limit]
+    return board
+
+
+LATE_LOOKBACK = 30 * 60
+
+
+def realtime_snapshot(version_id: int) -> realtime.Snapshot | None:
+    """The feed's live data if it is fresh (RATHAUS_TRANSIT_REALTIME_MAX_AGE), else None:
+    then boards and journeys show the timetable only ("Fahrplandaten")."""
+    state = RealtimeState.objects.filter(feed__active_version_id=version_id).first()
+    if state is None or not state.snapshot:
+        return None
+    try:
+        snapshot = realtime.Snapshot.from_json(state.snapshot)
+    except realtime.RealtimeError:
+        return None
+    now = int(timezone.now().timestamp())
+    if realtime.is_stale(snapshot, now=now, max_age=settings.TRANSIT_REALTIME_MAX_AGE):
+        return None
+    return snapshot
+
+
+def _apply_realtime(board: Board, snapshot: realtime.Snapshot) -> None:
+    updates = {
+        d.trip_pk: update
+        for d in board.departures
+        if (update := snapshot.trip_for(d.trip_id, d.service_date)) is not None
+    }
+    if not updates:
+        return
+    schedules: dict[int, list[realtime.ScheduledStop]] = {}
+    for trip, sequence, stop_id, arrives, leaves in (
+        StopTime.objects.filter(trip_id__in=updates)
+        .order_by("trip_id", "stop_sequence")
+        .values_list("trip_id", "stop_sequence", "stop__stop_id", "arrival", "departure")
+    ):
+        schedules.setdefault(trip, []).append(
+            realtime.ScheduledStop(sequence, stop_id, arrives, leaves)
+        )
+    for departure in board.departures:
+        update = updates.get(departure.trip_pk)
+        if update is None:
+            continue
+        midnight = int(service_midnight(departure.service_date).timestamp())
+        expected = realtime.expected_times(
+            stop_times=schedules[departure.trip_pk], realtime=update, service_midnight=midnight
+        )
+        for stop in expected:
+            if stop.stop_sequence != departure.stop_sequence:
+                continue
+            if stop.cancelled or stop.skipped:
+                departure.cancelled = True
+            elif stop.realtime and stop.departure is not None:
+                departure.expected = at_seconds(departure.service_date, stop.departure)
+            break
+
+
+def _wheelchair(trip_value: int, stop: Stop) -> int:
+    """Accessible only when both the vehicle and the stop are; unknown when either is."""
+    stop_value = stop.wheelchair_boarding or (stop.parent.wheelchair_boarding if stop.parent else 0)
+    if Accessibility.NO in (trip_value, stop_value):
+        return Accessibility.NO
+    if trip_value == stop_value == Accessibility.YES:
+        return Accessibility.YES
+    return Accessibility.UNKNOWN
+
+
+# ---- journeys ----------------------------------------------------------------------------------
+
+_POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+@dataclass
+class Place:
+    label: str
+    lat: float
+    lon: float
+    stop: Stop | None
+    access: dict[int, int]  # stop index -> walking seconds
+
+
+def place_resolve(spec: str, net: timetable.Network) -> Place:
+    """``lat,lon`` or a stop (see ``stop_get``), with the stops one can walk to from it."""
+    match = _POINT.match(spec)
+    if match:
+        lat, lon = float(match.group(1)), float(match.group(2))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise TransitError("bad_point", _("Die Koordinaten liegen außerhalb der Erde."))
+        access = {
+            i: timetable.walk_seconds(m)
+            for i, m in net.nearest(lat, lon, settings.TRANSIT_ACCESS_METERS)
+        }
+        if not access:
+            raise TransitError(
+                "no_stop_near",
+                message_format(
+                    _("In %(m)s m Umkreis von %(point)s gibt es keine Haltestelle."),
+                    {"m": settings.TRANSIT_ACCESS_METERS, "point": f"{lat:.5f},{lon:.5f}"},
+                ),
+            )
+        return Place(f"{lat:.5f}, {lon:.5f}", lat, lon, None, access)
+    stop = stop_get(spec)
+    access = {}
+    for platform in stop_platforms(stop):
+        i = net.index.get(platform.pk)
+        if i is None:
+            continue
+        access[i] = 0
+    for i in list(access):
+        for j, seconds in net.footpaths[i]:
+            if j not in access or seconds < access[j]:
+                access[j] = min(seconds, access.get(j, seconds))
+    if not access:
+        raise TransitError("unknown_stop", _("An dieser Haltestelle hält kein Fahrzeug."))
+    assert stop.lat is not None and stop.lon is not None  # noqa: S101 - import checks it
+    return Place(stop.name, stop.lat, stop.lon, stop, access)
+
+
+@dataclass
+class PlannedLeg:
+    kind: str  # ride / walk
+    origin: str
+    destination: str
+    departure: datetime
+    arrival: datetime
+    line: str = ""
+    route_type: int = -1
+    headsign: str = ""
+    trip_id: str = ""
+    stops: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
+    points: list[list[float]] = field(default_factory=list)  # [[lat, lon], ...] for the map
+    minutes: int = 0
+
+
+@dataclass
+class PlannedJourney:
+    departure: datetime
+    arrival: datetime
+    transfers: int
+    legs: list[PlannedLeg]
+
+    @property
+    def minutes(self) -> int:
+        return round((self.arrival - self.departure).total_seconds() / 60)
+
+
+@dataclass
+class Plan:
+    origin: Place
+    destination: Place
+    journeys: list[PlannedJourney]
+    arrive_by: bool
+    at: datetime
+
+
+def journeys_plan(
+    *,
+    origin: str,
+    destination: str,
+    depart: datetime | None = None,
+    arrive: datetime | None = None,
+    wheelchair: bool = False,
+) -> Plan:
+    """Pareto-optimal journeys (arrival time, transfers) from ``origin`` to ``destination``,
+    departing at ``depart`` or arriving by ``arrive`` (default: now)."""
+    if depart is not None and arrive is not None:
+        raise TransitError(
+            "depart_and_arrive", _("Bitte entweder Abfahrt oder Ankunft angeben, nicht beides.")
+        )
+    moment = timezone.localtime(arrive or depart or timezone.now())
+    day, seconds = seconds_of(moment)
+    _check_in_range(day)
+    net = timetable.network()
+    start = place_resolve(origin, net)
+    end = place_resolve(destination, net)
+    if (start.stop is not None and end.stop is not None and start.stop.pk == end.stop.pk) or (
+        start.stop is None and end.stop is None and (start.lat, start.lon) == (end.lat, end.lon)
+    ):
+        raise TransitError(
+            "same_place", _("Start und Ziel sind gleich; bitte ein anderes Ziel wählen.")
+        )
+    service = timetable.day(day)
+    run_ok, stop_ok = _accessible(net, service, arrive is not None) if wheelchair else (None, None)
+    if arrive is None:
+        query = routing.Query(
+            sources=start.access,
+            targets=end.access,
+            time=seconds,
+            max_rides=settings.TRANSIT_MAX_RIDES,
+            change=settings.TRANSIT_CHANGE_SECONDS,
+            slack=settings.TRANSIT_PARETO_SLACK_SECONDS,
+            horizon=settings.TRANSIT_MAX_JOURNEY_SECONDS,
+            run_ok=run_ok,
+            stop_ok=stop_ok,
+        )
+        found = routing.pareto(service.forward, net.footpaths, query)
+        conns = service.forward
+    else:
+        query = routing.Query(
+            sources=end.access,
+            targets=start.access,
+            time=-seconds,
+            max_rides=settings.TRANSIT_MAX_RIDES,
+            change=settings.TRANSIT_CHANGE_SECONDS,
+            slack=settings.TRANSIT_PARETO_SLACK_SECONDS,
+            horizon=settings.TRANSIT_MAX_JOURNEY_SECONDS,
+            run_ok=run_ok,
+            stop_ok=stop_ok,
+        )
+        found = [routing.mirror(j) for j in routing.pareto(service.backward, net.footpaths, query)]
+        conns = service.backward
+    planned = [_planned(j, net, conns, day, start, end) for j in found]
+    return Plan(start, end, planned, arrive is not None, moment)
+
+
+def _accessible(
+    net: timetable.Network, service: timetable.Day, backward: bool
+) -> tuple[list[bool], list[bool]]:
+    conns = service.backward if backward else service.forward
+    runs = [net.trips[pk][3] == Accessibility.YES for pk in conns.trip_pk]
+    stops = [value == Accessibility.YES for value in net.wheelchair]
+    return runs, stops
+
+
+def _planned(
+    journey: routing.Journey,
+    net: timetable.Network,
+    conns: timetable.Connections,
+    day: date,
+    start: Place,
+    end: Place,
+) -> PlannedJourney:
+    def name(stop: int) -> str:
+        if stop == routing.ORIGIN:
+            return start.label
+        if stop == routing.DESTINATION:
+            return end.label
+        return net.names[stop]
+
+    def point(stop: int) -> list[float]:
+        if stop == routing.ORIGIN:
+            return [start.lat, start.lon]
+        if stop == routing.DESTINATION:
+            return [end.lat, end.lon]
+        return [float(net.lat[stop]), float(net.lon[stop])]
+
+    legs: list[PlannedLeg] = []
+    shapes_wanted: dict[int, str] = {}
+    for leg in journey.legs:
+        planned = PlannedLeg(
+            kind=leg.kind,
+            origin=name(leg.from_stop),
+            destination=name(leg.to_stop),
+            departure=at_seconds(day, leg.departure),
+            arrival=at_seconds(day, leg.arrival),
+            minutes=max(1, round((leg.arrival - leg.departure) / 60)) if leg.kind == "walk" else 0,
+        )
+        if leg.kind == "ride":
+            trip_pk = conns.trip_pk[leg.run]
+            route_pk, headsign, shape_id, _wheel, trip_id = net.trips[trip_pk]
+            label, route_type, _color = net.routes[route_pk]
+            planned.line, planned.route_type, planned.headsign = label, route_type, headsign
+            planned.trip_id = trip_id
+            planned.stops = [
+                (
+                    net.names[stop],
+                    None if arr is None else at_seconds(day, arr),
+                    None if dep is None else at_seconds(day, dep),
+                )
+                for stop, arr, dep in leg.stops
+            ]
+            planned.points = [point(stop) for stop, _a, _d in leg.stops]
+            if shape_id:
+                shapes_wanted[len(legs)] = shape_id
+        else:
+            planned.points = [point(leg.from_stop), point(leg.to_stop)]
+        legs.append(planned)
+    if shapes_wanted:
+        shapes = timetable.shape_points(set(shapes_wanted.values()), net.versions)
+        for position, shape_id in shapes_wanted.items():
+            if shape_id in shapes:
+                legs[position].points = _clip(shapes[shape_id], legs[position].points)
+    return PlannedJourney(
+        departure=at_seconds(day, journey.departure),
+        arrival=at_seconds(day, journey.arrival),
+        transfers=journey.transfers,
+        legs=legs,
+    )
+
+
+def _clip(shape: list[list[float]], stops: list[list[float]]) -> list[list[float]]:
+    """The part of a trip's shape between its first and last stop of the leg."""
+    if len(shape) < 2 or len(stops) < 2:
+        return stops
+
+    def closest(target: list[float], after: int) -> int:
+        best, best_d = after, float("inf")
+        for i in range(after, len(shape)):
+            d = (shape[i][0] - target[0]) ** 2 + (shape[i][1] - target[1]) ** 2
+            if d < best_d:
+                best, best_d = i, d
+        return best
+
+    first = closest(stops[0], 0)
+    last = closest(stops[-1], first)
+    return shape[first : last + 1] if last > first else stops
+
+
+def feeds_active() -> list[Feed]:
+    return list(Feed.objects.filter(~Q(active_version=None)).select_related("active_version"))

@@ -1,0 +1,344 @@
+"""The active timetables in memory, for journey planning.
+
+Built per process from the database and kept: the stops and footpaths of the active feed
+versions once per set of versions, the connections of a service date (one ride of one trip
+from one stop to the next) once per date. A connection of the date D comes from trips that run
+on D, on D-1 (their times past 24:00 reach into D) and on D+1 (journeys past midnight); all
+times are seconds after midnight of D in the city's time zone.
+
+The arrays are numpy while building (sorting, the footpath neighbourhood) and plain lists for
+the scan, where Python reads a list element faster than a numpy scalar.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+
+from rathaus.core.recent import Recent
+from rathaus.transit.models import Feed, Route, ServiceDay, Shape, Stop, StopTime, Transfer, Trip
+
+DAY = 86_400
+EARTH_M = 6_371_000.0
+_versions_recent: Recent[tuple[int, ...]] = Recent(2.0)
+_lock = threading.Lock()
+
+
+def active_versions() -> tuple[int, ...]:
+    """The ids of the active feed versions (kept for two seconds per process)."""
+    return _versions_recent.get(
+        "active",
+        lambda: tuple(
+            sorted(
+                Feed.objects.filter(active_version__isnull=False).values_list(
+                    "active_version_id", flat=True
+                )
+            )
+        ),
+    )
+
+
+def walk_seconds(meters: float) -> int:
+    return math.ceil(meters / settings.TRANSIT_WALK_SPEED)
+
+
+@dataclass
+class Network:
+    """Stops (where one can board) and footpaths of a set of feed versions."""
+
+    versions: tuple[int, ...]
+    stop_pk: list[int]
+    index: dict[int, int]  # stop pk -> index
+    lat: np.ndarray
+    lon: np.ndarray
+    names: list[str]
+    wheelchair: list[int]  # 0 unknown, 1 yes, 2 no (the parent station's value when unknown)
+    footpaths: list[list[tuple[int, int]]]  # per stop: (other stop, seconds)
+    feed_of: list[int]  # per stop: its version id
+    trips: dict[int, tuple[int, str, str, int, str]] = field(default_factory=dict)
+    # trip pk -> (route pk, headsign, shape id, wheelchair_accessible, gtfs trip_id)
+    routes: dict[int, tuple[str, int, str]] = field(default_factory=dict)
+    # route pk -> (label, route_type, color)
+
+    def nearest(self, lat: float, lon: float, radius: float) -> list[tuple[int, float]]:
+        """(stop index, metres) of the stops within ``radius`` of a point, nearest first."""
+        meters = distances(self.lat, self.lon, lat, lon)
+        found = np.nonzero(meters <= radius)[0]
+        order = found[np.argsort(meters[found], kind="stable")]
+        return [(int(i), float(meters[i])) for i in order]
+
+
+def distances(lats: np.ndarray, lons: np.ndarray, lat: float, lon: float) -> np.ndarray:
+    """Metres from one point to many (equirectangular: within 0.1 % at city distances)."""
+    x = np.radians(lons - lon) * math.cos(math.radians(lat))
+    y = np.radians(lats - lat)
+    result: np.ndarray = EARTH_M * np.sqrt(x * x + y * y)
+    return result
+
+
+@dataclass
+class Day:
+    """The connections of one service date, sorted by departure (forward) and, mirrored, by
+    arrival from the latest (backward: the same scan answers "arrive by")."""
+
+    date: date
+    forward: Connections
+    backward: Connections
+
+
+@dataclass
+class Connections:
+    dep_stop: list[int]
+    arr_stop: list[int]
+    dep: list[int]
+    arr: list[int]
+    trip: list[int]  # index into ``trip_pk``
+    board: list[bool]  # may board at dep_stop (pickup_type != 1)
+    alight: list[bool]  # may alight at arr_stop (drop_off_type != 1)
+    seq: list[int]  # stop_sequence of the departure stop
+    trip_pk: list[int]
+    trip_day: list[int]  # per trip: offset in days of its service date (-1, 0, 1)
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.networks: OrderedDict[tuple[int, ...], Network] = OrderedDict()
+        self.days: OrderedDict[tuple[tuple[int, ...], date], Day] = OrderedDict()
+
+
+_store = _Store()
+
+
+def network(versions: tuple[int, ...] | None = None) -> Network:
+    versions = active_versions() if versions is None else versions
+    with _lock:
+        found = _store.networks.get(versions)
+        if found is None:
+            found = _build_network(versions)
+            _store.networks[versions] = found
+            while len(_store.networks) > 2:
+                _store.networks.popitem(last=False)
+        return found
+
+
+def day(service_date: date, versions: tuple[int, ...] | None = None) -> Day:
+    versions = active_versions() if versions is None else versions
+    net = network(versions)
+    key = (versions, service_date)
+    with _lock:
+        found = _store.days.get(key)
+        if found is None:
+            found = _build_day(net, service_date)
+            _store.days[key] = found
+            while len(_store.days) > settings.TRANSIT_CACHED_DAYS:
+                _store.days.popitem(last=False)
+        return found
+
+
+def forget() -> None:
+    """Drop what this process keeps (after an import in the same process, and in tests)."""
+    with _lock:
+        _store.networks.clear()
+        _store.days.clear()
+    _versions_recent.forget()
+
+
+def _build_network(versions: tuple[int, ...]) -> Network:
+    rows = list(
+        Stop.objects.filter(version__in=versions, location_type__in=(0, 4))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "lat",
+            "lon",
+            "name",
+            "wheelchair_boarding",
+            "parent__wheelchair_boarding",
+            "version_id",
+            "parent__name",
+        )
+    )
+    stop_pk = [r[0] for r in rows]
+    index = {pk: i for i, pk in enumerate(stop_pk)}
+    lat = np.array([r[1] for r in rows], dtype=np.float64)
+    lon = np.array([r[2] for r in rows], dtype=np.float64)
+    names = [r[3] or r[7] or "" for r in rows]
+    wheelchair = [r[4] or (r[5] or 0) for r in rows]
+    footpaths: list[list[tuple[int, int]]] = [[] for _ in rows]
+    radius = settings.TRANSIT_FOOTPATH_METERS
+    if rows:
+        cell = radius / 111_000.0
+        cell_lon = cell / max(0.1, math.cos(math.radians(float(np.max(np.abs(lat))))))
+        buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+        keys = [(int(a // cell), int(b // cell_lon)) for a, b in zip(lat, lon, strict=True)]
+        for i, key in enumerate(keys):
+            buckets[key].append(i)
+        for i, (kx, ky) in enumerate(keys):
+            near = [
+                j
+                for dx in (-1, 0, 1)
+                for dy in (-1, 0, 1)
+                for j in buckets.get((kx + dx, ky + dy), ())
+                if j != i
+            ]
+            if not near:
+                continue
+            meters = distances(lat[near], lon[near], float(lat[i]), float(lon[i]))
+            footpaths[i] = [
+                (j, walk_seconds(float(m)))
+                for j, m in zip(near, meters, strict=True)
+                if m <= radius
+            ]
+    for a, b, seconds in Transfer.objects.filter(version__in=versions).values_list(
+        "from_stop_id", "to_stop_id", "min_transfer_time"
+    ):
+        if a in index and b in index and a != b and seconds is not None:
+            i, j = index[a], index[b]
+            footpaths[i] = [p for p in footpaths[i] if p[0] != j] + [(j, int(seconds))]
+    net = Network(
+        versions=versions,
+        stop_pk=stop_pk,
+        index=index,
+        lat=lat,
+        lon=lon,
+        names=names,
+        wheelchair=wheelchair,
+        footpaths=footpaths,
+        feed_of=[r[6] for r in rows],
+    )
+    for pk, route, headsign, shape, wheelchair_ok, trip_id in Trip.objects.filter(
+        version__in=versions
+    ).values_list("pk", "route_id", "headsign", "shape_id", "wheelchair_accessible", "trip_id"):
+        net.trips[pk] = (route, headsign, shape, wheelchair_ok, trip_id)
+    for pk, short, long, kind, color in Route.objects.filter(version__in=versions).values_list(
+        "pk", "short_name", "long_name", "route_type", "color"
+    ):
+        net.routes[pk] = (short or long, kind, color)
+    return net
+
+
+def _build_day(net: Network, service_date: date) -> Day:
+    # (trip pk, day offset, stop pk, stop_sequence, arrival, departure, pickup, drop_off)
+    rows: list[tuple[int, int, int, int, int, int, int, int]] = []
+    for offset in (-1, 0, 1):
+        services = ServiceDay.objects.filter(
+            version__in=net.versions, date=service_date + timedelta(days=offset)
+        ).values("service_id")
+        shift = offset * DAY
+        trips = Trip.objects.filter(version__in=net.versions, service_id__in=services)
+        if offset == -1:
+            # yesterday's trips matter only where they run past midnight
+            trips = trips.filter(stop_times__departure__gte=DAY)
+        elif offset == 1:
+            # tomorrow's only for journeys that start late today
+            trips = trips.filter(stop_times__departure__lt=settings.TRANSIT_MAX_JOURNEY_SECONDS)
+        stop_times = (
+            StopTime.objects.filter(trip__in=trips.values("pk"))
+            .order_by("trip_id", "stop_sequence")
+            .values_list(
+                "trip_id",
+                "stop_id",
+                "stop_sequence",
+                "arrival",
+                "departure",
+                "pickup_type",
+                "drop_off_type",
+            )
+        )
+        for trip, stop, sequence, arrival, departure, pickup, drop_off in stop_times.iterator(
+            chunk_size=20_000
+        ):
+            rows.append(
+                (trip, offset, stop, sequence, arrival + shift, departure + shift, pickup, drop_off)
+            )
+    return Day(
+        date=service_date,
+        forward=_connections(net, rows, backward=False),
+        backward=_connections(net, rows, backward=True),
+    )
+
+
+def _connections(
+    net: Network,
+    rows: list[tuple[int, int, int, int, int, int, int, int]],
+    *,
+    backward: bool,
+) -> Connections:
+    dep_stop: list[int] = []
+    arr_stop: list[int] = []
+    dep: list[int] = []
+    arr: list[int] = []
+    trip_ix: list[int] = []
+    board: list[bool] = []
+    alight: list[bool] = []
+    seq: list[int] = []
+    trip_pks: list[int] = []
+    trip_days: list[int] = []
+    runs: dict[tuple[int, int], int] = {}
+    index = net.index
+    for a, b in zip(rows, rows[1:], strict=False):
+        if a[0] != b[0] or a[1] != b[1] or a[2] not in index or b[2] not in index:
+            continue
+        t = runs.get((a[0], a[1]))
+        if t is None:
+            t = runs[(a[0], a[1])] = len(trip_pks)
+            trip_pks.append(a[0])
+            trip_days.append(a[1])
+        if backward:
+            # the mirror image: time runs backwards, a ride starts at its arrival stop
+            dep_stop.append(index[b[2]])
+            arr_stop.append(index[a[2]])
+            dep.append(-b[4])
+            arr.append(-a[5])
+            board.append(b[7] != 1)
+            alight.append(a[6] != 1)
+        else:
+            dep_stop.append(index[a[2]])
+            arr_stop.append(index[b[2]])
+            dep.append(a[5])
+            arr.append(b[4])
+            board.append(a[6] != 1)
+            alight.append(b[7] != 1)
+        trip_ix.append(t)
+        seq.append(a[3])
+    if dep:
+        # by departure; rides of one trip at the same moment in the order they are driven
+        # (mirrored: last stop first)
+        order = np.lexsort(
+            (np.array(seq) * (-1 if backward else 1), np.array(trip_ix), np.array(dep))
+        ).tolist()
+    else:
+        order = []
+
+    def pick(values: list[int]) -> list[int]:
+        return [values[i] for i in order]
+
+    def pick_flags(values: list[bool]) -> list[bool]:
+        return [values[i] for i in order]
+
+    return Connections(
+        dep_stop=pick(dep_stop),
+        arr_stop=pick(arr_stop),
+        dep=pick(dep),
+        arr=pick(arr),
+        trip=pick(trip_ix),
+        board=pick_flags(board),
+        alight=pick_flags(alight),
+        seq=pick(seq),
+        trip_pk=trip_pks,
+        trip_day=trip_days,
+    )
+
+
+def shape_points(shape_ids: set[str], versions: tuple[int, ...]) -> dict[str, list[list[float]]]:
+    return dict(
+        Shape.objects.filter(version__in=versions, shape_id__in=shape_ids).values_list(
+            "shape_id", "points"
+        )
+    )
