@@ -12,6 +12,9 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
 5. Cases (bench/cases.py): the back office's inbox (first page, filtered, overdue, name and
    reference search) at 100,000 and 1,000,000 cases on PostgreSQL and 100,000 on SQLite, with
    queries per request, next to a bare ORM read of 25 cases.
+6. Transit (bench/transit.py): the Ulm GTFS feed's import, departures and 1,000 journeys
+   in-process and through the HTTP API next to straightforward pure-Python versions, and the
+   ÖV-Güteklassen of the whole network, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -188,9 +191,13 @@ def main() -> None:
     from bench import cases
 
     inboxes = cases.main()
-    skipped = sum(0 if "postgresql" in r else 1 for r in (searched, submitted, inboxes))
+    from bench import transit
+
+    transport = transit.main()
+    skipped = sum(0 if "postgresql" in r else 1 for r in (searched, submitted, inboxes, transport))
     say(
-        f"bench: {2 + len(searched) + len(submitted) + len(inboxes)} benchmark runs done, "
+        f"bench: {2 + len(searched) + len(submitted) + len(inboxes) + len(transport)} "
+        "benchmark runs done, "
         f"{skipped} skipped"
         f"{' (PostgreSQL not reachable)' if skipped else ''}, 0 rejected, "
         f"in {time.monotonic() - started:.0f} s (details in {WORK})"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("antraege/", include("rathaus.cases.citizen_urls")),
     path("verwaltung/formulare/", include("rathaus.forms.staff_urls")),
     path("verwaltung/vorgaenge/", include("rathaus.cases.urls")),
+    path("mobilitaet/", include("rathaus.transit.urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]

@@ -35,7 +35,7 @@ LEGAL = {
 
 
 # Pillars whose app has arrived have their own start page.
-PILLAR_PAGES = {"buergerservice": "catalog:index"}
+PILLAR_PAGES = {"buergerservice": "catalog:index", "mobilitaet": "transit:index"}
 
 
 def _pillar_url(slug: str) -> str:

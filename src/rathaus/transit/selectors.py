@@ -6,24 +6,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import cast
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
+from rathaus.core.recent import Recent
 from rathaus.core.search import fold
-from rathaus.transit import realtime, routing, timetable
+from rathaus.transit import quality, realtime, routing, timetable
 from rathaus.transit.constants import Accessibility, LocationType
-from rathaus.transit.models import Feed, FeedVersion, RealtimeState, ServiceDay, Stop, StopTime
+from rathaus.transit.models import (
+    Feed,
+    FeedVersion,
+    ServiceDay,
+    Stop,
+    StopTime,
+    Trip,
+)
 from rathaus.transit.realtime import Alert
 
 MAX_DEPARTURES = 100
+# reads boards make on every request whose answers change only with a new timetable version
+# (a new version has new ids, so nothing here is ever stale)
+_recent_platforms: Recent[list[Stop]] = Recent(60.0)
+_recent_services: Recent[list[str]] = Recent(60.0)
+_recent_last_departure: Recent[int] = Recent(60.0)
 
 
 def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
@@ -97,8 +111,22 @@ def stop_get(ref: str) -> Stop:
 def stop_platforms(stop: Stop) -> list[Stop]:
     """The stops where one boards: a station's platforms, or the stop itself."""
     if stop.location_type == LocationType.STATION:
-        return list(stop.children.filter(location_type__in=(0, 4)))
+        return _recent_platforms.get(
+            stop.pk, lambda: list(stop.children.filter(location_type__in=(0, 4)))
+        )
     return [stop]
+
+
+def services_on(version_id: int, day: date) -> list[str]:
+    """The service ids that run on ``day`` (kept a minute per process: boards ask often)."""
+    return _recent_services.get(
+        (version_id, day),
+        lambda: list(
+            ServiceDay.objects.filter(version_id=version_id, date=day).values_list(
+                "service_id", flat=True
+            )
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -175,11 +203,7 @@ def search_forget() -> None:
 # ---- time --------------------------------------------------------------------------------------
 
 
-def service_midnight(day: date) -> datetime:
-    """The reference point of GTFS times: noon minus twelve hours (differs from midnight on
-    the days clocks change)."""
-    noon = timezone.make_aware(datetime.combine(day, time(12)))
-    return noon - timedelta(hours=12)
+service_midnight = timetable.service_midnight
 
 
 def at_seconds(day: date, seconds: int) -> datetime:
@@ -272,24 +296,30 @@ def departures(
     lookback = LATE_LOOKBACK if snapshot is not None else 0
     day, now = seconds_of(at)
     found: list[tuple[int, date, StopTime]] = []
+    last_departure = _last_departure(stop.version_id)
     for offset in (0, -1):
         service_day = day + timedelta(days=offset)
         shift = -offset * timetable.DAY
-        services = ServiceDay.objects.filter(version_id=stop.version_id, date=service_day).values(
-            "service_id"
-        )
-        rows = (
-            StopTime.objects.filter(
-                stop__in=platforms,
-                departure__gte=now + shift - lookback,
-                departure__lt=now + shift + window,
-                last=False,
-                trip__service_id__in=services,
+        if now + shift - lookback > last_departure:
+            continue  # no trip of that day runs this late (usually: yesterday's)
+        services = services_on(stop.version_id, service_day)
+        wanted = limit + (limit if lookback else 0)
+        # a busy station fills the board within half an hour: look there first
+        for span in sorted({min(QUICK_WINDOW, window), window}):
+            rows = list(
+                StopTime.objects.filter(
+                    stop__in=platforms,
+                    departure__gte=now + shift - lookback,
+                    departure__lt=now + shift + span,
+                    last=False,
+                    trip__service_id__in=services,
+                )
+                .exclude(pickup_type=1)
+                .select_related("trip__route", "stop", "stop__parent")
+                .order_by("departure", "pk")[:wanted]
             )
-            .exclude(pickup_type=1)
-            .select_related("trip__route", "stop", "stop__parent")
-            .order_by("departure", "pk")[: limit + (limit if lookback else 0)]
-        )
+            if len(rows) >= wanted:
+                break
         found.extend((row.departure - shift, service_day, row) for row in rows)
     found.sort(key=lambda item: (item[0], item[2].pk))
     board = Board(stop=stop, departures=[], realtime=snapshot is not None, at=at)
@@ -332,22 +362,23 @@ def departures(
 
 
 LATE_LOOKBACK = 30 * 60
+QUICK_WINDOW = 30 * 60
+
+
+def _last_departure(version_id: int) -> int:
+    return _recent_last_departure.get(
+        version_id,
+        lambda: (
+            FeedVersion.objects.filter(pk=version_id)
+            .values_list("last_departure", flat=True)
+            .first()
+            or 0
+        ),
+    )
 
 
 def realtime_snapshot(version_id: int) -> realtime.Snapshot | None:
-    """The feed's live data if it is fresh (RATHAUS_TRANSIT_REALTIME_MAX_AGE), else None:
-    then boards and journeys show the timetable only ("Fahrplandaten")."""
-    state = RealtimeState.objects.filter(feed__active_version_id=version_id).first()
-    if state is None or not state.snapshot:
-        return None
-    try:
-        snapshot = realtime.Snapshot.from_json(state.snapshot)
-    except realtime.RealtimeError:
-        return None
-    now = int(timezone.now().timestamp())
-    if realtime.is_stale(snapshot, now=now, max_age=settings.TRANSIT_REALTIME_MAX_AGE):
-        return None
-    return snapshot
+    return timetable.fresh_snapshot(version_id)
 
 
 def _apply_realtime(board: Board, snapshot: realtime.Snapshot) -> None:
@@ -509,7 +540,7 @@ def journeys_plan(
         raise TransitError(
             "same_place", _("Start und Ziel sind gleich; bitte ein anderes Ziel wählen.")
         )
-    service = timetable.day(day)
+    service = timetable.live_day(day)
     run_ok, stop_ok = _accessible(net, service, arrive is not None) if wheelchair else (None, None)
     if arrive is None:
         query = routing.Query(
@@ -638,3 +669,210 @@ def _clip(shape: list[list[float]], stops: list[list[float]]) -> list[list[float
 
 def feeds_active() -> list[Feed]:
     return list(Feed.objects.filter(~Q(active_version=None)).select_related("active_version"))
+
+
+# ---- service quality --------------------------------------------------------------------------
+
+
+def busiest_weekday(versions: tuple[int, ...] | None = None) -> date | None:
+    """The weekday (Monday to Friday) of the timetable with the most trips: the day the
+    planners' figures describe unless they name another."""
+    versions = timetable.active_versions() if versions is None else versions
+    trips_per_service: dict[tuple[int, str], int] = {}
+    for version, service, count in (
+        Trip.objects.filter(version__in=versions)
+        .values_list("version_id", "service_id")
+        .annotate(n=Count("pk"))
+    ):
+        trips_per_service[(version, service)] = count
+    per_day: dict[date, int] = {}
+    for version, service, day in ServiceDay.objects.filter(version__in=versions).values_list(
+        "version_id", "service_id", "date"
+    ):
+        if day.weekday() < 5:
+            per_day[day] = per_day.get(day, 0) + trips_per_service.get((version, service), 0)
+    if not per_day:
+        return None
+    return max(per_day, key=lambda day: (per_day[day], -day.toordinal()))
+
+
+@dataclass
+class QualityReport:
+    day: date
+    start: int
+    end: int
+    ratings: list[quality.StopRating]
+    lines: dict[str, list[str]]  # stop ref -> line labels
+    cell_m: float
+    cells: list[quality.ClassifiedCell]
+    areas: list[quality.AreaRow] | None
+    population: dict[str, tuple[float, float]] | None
+    population_rejected: list[tuple[int, str]]
+
+    @property
+    def window_minutes(self) -> float:
+        return (self.end - self.start) / 60
+
+    def class_counts(self) -> list[tuple[str, int]]:
+        counts = {key: 0 for key in quality.CLASSES}
+        for cell in self.cells:
+            if cell.quality_class:
+                counts[cell.quality_class] += 1
+        return list(counts.items())
+
+
+def quality_report(
+    *,
+    day: date | None = None,
+    start: int = 6 * 3600,
+    end: int = 20 * 3600,
+    cell_m: float = 100.0,
+    areas_text: str | None = None,
+    population_text: str | None = None,
+) -> QualityReport:
+    """ÖV-Güteklassen of the whole network on one weekday (see docs/transit.md): departures
+    per station in [start, end), both directions and all platforms summed, the station's
+    group from the routes serving it, its category, and the class on a grid of ``cell_m``."""
+    versions = timetable.active_versions()
+    day = day or busiest_weekday(versions)
+    if day is None:
+        raise TransitError("no_timetable", _("Es ist kein Fahrplan geladen."))
+    stations = _stations_served(versions, day, start, end)
+    slugs = _feed_slugs()
+    stops: list[quality.QualityStop] = []
+    lines: dict[str, list[str]] = {}
+    for station, (count, routes) in stations.items():
+        if station.lat is None or station.lon is None:
+            continue
+        ref = stop_ref(station, slugs)
+        stops.append(
+            quality.QualityStop(
+                id=ref,
+                name=station.name,
+                lat=station.lat,
+                lon=station.lon,
+                group=quality.stop_group_for_routes((r[0], r[1]) for r in routes),
+                departures=count,
+            )
+        )
+        lines[ref] = sorted({r[2] for r in routes}, key=_natural)
+    ratings = quality.rate_stops(stops, window_minutes=(end - start) / 60)
+    ratings.sort(key=lambda r: (r.category is None, _category_rank(r.category), r.stop.name))
+    rated = [r for r in ratings if r.category]
+    cells = quality.quality_grid(rated, cell_m) if rated else []
+    areas = None
+    if areas_text is not None:
+        areas = quality.area_quality_table(quality.read_areas_geojson(areas_text), rated, cell_m)
+    population = None
+    rejected: list[tuple[int, str]] = []
+    if population_text is not None:
+        rows, rejected = quality.read_population_csv(population_text)
+        population = quality.population_shares(rows, rated)
+    return QualityReport(
+        day, start, end, ratings, lines, cell_m, cells, areas, population, rejected
+    )
+
+
+def _category_rank(category: str | None) -> int:
+    return quality.CATEGORIES.index(category) if category in quality.CATEGORIES else 99
+
+
+def _natural(label: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in label if ch.isdigit())
+    return (int(digits) if digits and label.isdigit() else 10_000, label)
+
+
+def _stations_served(
+    versions: tuple[int, ...], day: date, start: int, end: int
+) -> dict[Stop, tuple[int, list[tuple[str, int, str]]]]:
+    """Per station (a platform's parent, else the stop): departures in the window and the
+    routes ((route id, route_type, label)) that leave from it."""
+    counts: dict[int, int] = {}
+    routes: dict[int, set[tuple[str, int, str]]] = {}
+    for version in versions:
+        services = ServiceDay.objects.filter(version_id=version, date=day).values("service_id")
+        rows = (
+            StopTime.objects.filter(
+                version_id=version,
+                trip__service_id__in=services,
+                departure__gte=start,
+                departure__lt=end,
+                last=False,
+            )
+            .exclude(pickup_type=1)
+            .annotate(station=Coalesce("stop__parent_id", "stop_id"))
+            .values_list(
+                "station",
+                "trip__route__route_id",
+                "trip__route__route_type",
+                "trip__route__short_name",
+                "trip__route__long_name",
+            )
+            .annotate(n=Count("pk"))
+        )
+        for station, route_id, route_type, short, long, n in rows:
+            counts[station] = counts.get(station, 0) + n
+            routes.setdefault(station, set()).add(
+                (f"{version}:{route_id}", route_type, short or long)
+            )
+    stations = Stop.objects.in_bulk(list(counts))
+    return {
+        stations[pk]: (count, sorted(routes[pk])) for pk, count in counts.items() if pk in stations
+    }
+
+
+@dataclass
+class Headway:
+    line: str
+    headsign: str
+    departures: int
+    per_hour: float
+    mean_minutes: float | None
+    longest_gap_minutes: int | None
+
+
+def headways(
+    stop: Stop, *, day: date | None = None, start: int = 6 * 3600, end: int = 20 * 3600
+) -> tuple[date | None, list[Headway]]:
+    """Departures per hour and headways per line and direction at a stop (a station: all its
+    platforms) on a weekday between ``start`` and ``end``."""
+    day = day or busiest_weekday((stop.version_id,))
+    if day is None:
+        return None, []
+    services = ServiceDay.objects.filter(version_id=stop.version_id, date=day).values("service_id")
+    times: dict[tuple[str, str], list[int]] = {}
+    for departure, short, long, trip_sign, own_sign in (
+        StopTime.objects.filter(
+            stop__in=stop_platforms(stop),
+            trip__service_id__in=services,
+            departure__gte=start,
+            departure__lt=end,
+            last=False,
+        )
+        .exclude(pickup_type=1)
+        .order_by("departure")
+        .values_list(
+            "departure",
+            "trip__route__short_name",
+            "trip__route__long_name",
+            "trip__headsign",
+            "headsign",
+        )
+    ):
+        times.setdefault((short or long, own_sign or trip_sign), []).append(departure)
+    hours = (end - start) / 3600
+    result = []
+    for (line, headsign), moments in times.items():
+        gaps = [b - a for a, b in zip([start, *moments], [*moments, end], strict=True)]
+        result.append(
+            Headway(
+                line=line,
+                headsign=headsign,
+                departures=len(moments),
+                per_hour=round(len(moments) / hours, 1),
+                mean_minutes=quality.mean_interval_minutes(len(moments), hours * 60),
+                longest_gap_minutes=round(max(gaps) / 60) if gaps else None,
+            )
+        )
+    result.sort(key=lambda h: (_natural(h.line), h.headsign))
+    return day, result

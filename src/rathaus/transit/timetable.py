@@ -16,17 +16,30 @@ import math
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
 
 from rathaus.core.recent import Recent
-from rathaus.transit.models import Feed, Route, ServiceDay, Shape, Stop, StopTime, Transfer, Trip
+from rathaus.transit import realtime
+from rathaus.transit.models import (
+    Feed,
+    RealtimeState,
+    Route,
+    ServiceDay,
+    Shape,
+    Stop,
+    StopTime,
+    Transfer,
+    Trip,
+)
 
 DAY = 86_400
 EARTH_M = 6_371_000.0
 _versions_recent: Recent[tuple[int, ...]] = Recent(2.0)
+_snapshots_recent: Recent[tuple[object, realtime.Snapshot | None]] = Recent(2.0)
 _lock = threading.Lock()
 
 
@@ -42,6 +55,13 @@ def active_versions() -> tuple[int, ...]:
             )
         ),
     )
+
+
+def service_midnight(day: date) -> datetime:
+    """The reference point of GTFS times: noon minus twelve hours (differs from midnight on
+    the days clocks change)."""
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    return noon - timedelta(hours=12)
 
 
 def walk_seconds(meters: float) -> int:
@@ -65,6 +85,7 @@ class Network:
     # trip pk -> (route pk, headsign, shape id, wheelchair_accessible, gtfs trip_id)
     routes: dict[int, tuple[str, int, str]] = field(default_factory=dict)
     # route pk -> (label, route_type, color)
+    trip_version: dict[int, int] = field(default_factory=dict)
 
     def nearest(self, lat: float, lon: float, radius: float) -> list[tuple[int, float]]:
         """(stop index, metres) of the stops within ``radius`` of a point, nearest first."""
@@ -82,6 +103,10 @@ def distances(lats: np.ndarray, lons: np.ndarray, lat: float, lon: float) -> np.
     return result
 
 
+# (trip pk, day offset, stop pk, stop_sequence, arrival, departure, pickup, drop_off)
+Row = tuple[int, int, int, int, int, int, int, int]
+
+
 @dataclass
 class Day:
     """The connections of one service date, sorted by departure (forward) and, mirrored, by
@@ -90,6 +115,8 @@ class Day:
     date: date
     forward: Connections
     backward: Connections
+    rows: list[Row] = field(default_factory=list, repr=False)
+    live: tuple[float | None, ...] = ()  # the real-time data applied (when each was written)
 
 
 @dataclass
@@ -110,6 +137,7 @@ class _Store:
     def __init__(self) -> None:
         self.networks: OrderedDict[tuple[int, ...], Network] = OrderedDict()
         self.days: OrderedDict[tuple[tuple[int, ...], date], Day] = OrderedDict()
+        self.live: OrderedDict[tuple[tuple[int, ...], date], Day] = OrderedDict()
 
 
 _store = _Store()
@@ -141,12 +169,18 @@ def day(service_date: date, versions: tuple[int, ...] | None = None) -> Day:
         return found
 
 
+def forget_snapshots() -> None:
+    _snapshots_recent.forget()
+
+
 def forget() -> None:
     """Drop what this process keeps (after an import in the same process, and in tests)."""
     with _lock:
         _store.networks.clear()
         _store.days.clear()
+        _store.live.clear()
     _versions_recent.forget()
+    _snapshots_recent.forget()
 
 
 def _build_network(versions: tuple[int, ...]) -> Network:
@@ -212,10 +246,13 @@ def _build_network(versions: tuple[int, ...]) -> Network:
         footpaths=footpaths,
         feed_of=[r[6] for r in rows],
     )
-    for pk, route, headsign, shape, wheelchair_ok, trip_id in Trip.objects.filter(
+    for pk, route, headsign, shape, wheelchair_ok, trip_id, version in Trip.objects.filter(
         version__in=versions
-    ).values_list("pk", "route_id", "headsign", "shape_id", "wheelchair_accessible", "trip_id"):
+    ).values_list(
+        "pk", "route_id", "headsign", "shape_id", "wheelchair_accessible", "trip_id", "version_id"
+    ):
         net.trips[pk] = (route, headsign, shape, wheelchair_ok, trip_id)
+        net.trip_version[pk] = version
     for pk, short, long, kind, color in Route.objects.filter(version__in=versions).values_list(
         "pk", "short_name", "long_name", "route_type", "color"
     ):
@@ -225,7 +262,7 @@ def _build_network(versions: tuple[int, ...]) -> Network:
 
 def _build_day(net: Network, service_date: date) -> Day:
     # (trip pk, day offset, stop pk, stop_sequence, arrival, departure, pickup, drop_off)
-    rows: list[tuple[int, int, int, int, int, int, int, int]] = []
+    rows: list[Row] = []
     for offset in (-1, 0, 1):
         services = ServiceDay.objects.filter(
             version__in=net.versions, date=service_date + timedelta(days=offset)
@@ -261,12 +298,13 @@ def _build_day(net: Network, service_date: date) -> Day:
         date=service_date,
         forward=_connections(net, rows, backward=False),
         backward=_connections(net, rows, backward=True),
+        rows=rows,
     )
 
 
 def _connections(
     net: Network,
-    rows: list[tuple[int, int, int, int, int, int, int, int]],
+    rows: list[Row],
     *,
     backward: bool,
 ) -> Connections:
@@ -342,3 +380,125 @@ def shape_points(shape_ids: set[str], versions: tuple[int, ...]) -> dict[str, li
             "shape_id", "points"
         )
     )
+
+
+# ---- live data ------------------------------------------------------------------------------
+
+
+def fresh_snapshot(version_id: int) -> realtime.Snapshot | None:
+    """The feed's GTFS-Realtime data if it is fresh (RATHAUS_TRANSIT_REALTIME_MAX_AGE), else
+    None: then boards and journeys use the timetable alone ("Fahrplandaten"). Read at most
+    every two seconds per process, decoded once per new state."""
+    written, snapshot = _snapshots_recent.get(version_id, lambda: _snapshot_read(version_id))
+    if snapshot is None:
+        return None
+    now = int(timezone.now().timestamp())
+    if realtime.is_stale(snapshot, now=now, max_age=settings.TRANSIT_REALTIME_MAX_AGE):
+        return None
+    return snapshot
+
+
+def _snapshot_read(version_id: int) -> tuple[object, realtime.Snapshot | None]:
+    state = RealtimeState.objects.filter(feed__active_version_id=version_id).first()
+    if state is None or not state.snapshot:
+        return None, None
+    try:
+        return state.updated_at, realtime.Snapshot.from_json(state.snapshot)
+    except realtime.RealtimeError:
+        return state.updated_at, None
+
+
+def live_day(service_date: date, versions: tuple[int, ...] | None = None) -> Day:
+    """The date's connections with fresh real-time data applied: delays move a trip's times,
+    a cancelled trip is gone, a skipped stop can be neither boarded nor left. Rebuilt when a
+    newer snapshot arrives; without fresh data, the timetable's ``day``."""
+    versions = active_versions() if versions is None else versions
+    base = day(service_date, versions)
+    snapshots = {v: s for v in versions if (s := fresh_snapshot(v)) is not None}
+    if not snapshots:
+        return base
+    # which data: the time each feed's state was written (two snapshots may share a header
+    # timestamp)
+    written = dict(
+        RealtimeState.objects.filter(feed__active_version_id__in=list(snapshots)).values_list(
+            "feed__active_version_id", "updated_at"
+        )
+    )
+    stamps = tuple(
+        written[v].timestamp() if v in snapshots and v in written else None for v in versions
+    )
+    key = (versions, service_date)
+    with _lock:
+        found = _store.live.get(key)
+        if found is not None and found.live == stamps:
+            return found
+    net = network(versions)
+    rows = _live_rows(net, base, snapshots)
+    built = Day(
+        date=service_date,
+        forward=_connections(net, rows, backward=False),
+        backward=_connections(net, rows, backward=True),
+        rows=rows,
+        live=stamps,
+    )
+    with _lock:
+        _store.live[key] = built
+        while len(_store.live) > 2:
+            _store.live.popitem(last=False)
+    return built
+
+
+def _live_rows(net: Network, base: Day, snapshots: dict[int, realtime.Snapshot]) -> list[Row]:
+    runs: dict[tuple[int, int], list[Row]] = {}
+    for row in base.rows:
+        runs.setdefault((row[0], row[1]), []).append(row)
+    stop_ids = dict(
+        Stop.objects.filter(pk__in={row[2] for row in base.rows}).values_list("pk", "stop_id")
+    )
+    result: list[Row] = []
+    for (trip_pk, offset), calls in runs.items():
+        version = net.trip_version.get(trip_pk)
+        snapshot = snapshots.get(version) if version is not None else None
+        trip_id = net.trips[trip_pk][4] if trip_pk in net.trips else ""
+        service_day = base.date + timedelta(days=offset)
+        update = snapshot.trip_for(trip_id, service_day) if snapshot is not None else None
+        if update is None:
+            result.extend(calls)
+            continue
+        if update.cancelled:
+            continue
+        shift = offset * DAY
+        expected = realtime.expected_times(
+            stop_times=[
+                realtime.ScheduledStop(r[3], stop_ids.get(r[2], ""), r[4] - shift, r[5] - shift)
+                for r in calls
+            ],
+            realtime=update,
+            service_midnight=int(service_midnight(service_day).timestamp()),
+        )
+        delay = 0
+        last = -(10**9)
+        for row, stop in zip(calls, expected, strict=True):
+            arrival = stop.arrival if stop.arrival is not None else stop.scheduled_arrival + delay
+            departure = (
+                stop.departure if stop.departure is not None else stop.scheduled_departure + delay
+            )
+            if stop.departure is not None:
+                delay = stop.departure - stop.scheduled_departure
+            arrival = max(arrival, last)
+            departure = max(departure, arrival)
+            last = departure
+            pickup, drop_off = (1, 1) if stop.skipped else (row[6], row[7])
+            result.append(
+                (
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    arrival + shift,
+                    departure + shift,
+                    pickup,
+                    drop_off,
+                )
+            )
+    return result

@@ -5,6 +5,7 @@ keeps what exists and creates only what is missing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from rathaus.cases.demo import load_demo_letter_templates
 from rathaus.catalog import demo as catalog_demo
 from rathaus.forms.demo import load_demo_forms
 from rathaus.submissions.demo import load_demo_official_forms
+from rathaus.transit.models import Feed
 
 DEMO_PASSWORD = "rathaus-demo"  # noqa: S105 - printed for the demo on purpose
 
@@ -44,6 +46,10 @@ DEMO_USERS = (
     DemoUser("organisation@demo.rathaus.example", "Ole", "Org", Role.ORGANISATION_MEMBER),
     DemoUser("admin@demo.rathaus.example", "Ada", "Admin", Role.ADMINISTRATOR),
 )
+
+
+DEMO_FEED = "ulm"
+DEMO_FEED_FILE = Path(__file__).resolve().parents[3] / "transit" / "data" / "ulm-swu-2015-16.zip"
 
 
 class Command(BaseCommand):
@@ -73,6 +79,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"forms: {len(loaded_forms)} published ({', '.join(loaded_forms) or 'all there already'})"
         )
+        if not Feed.objects.filter(slug=DEMO_FEED).exists():
+            # Leipzig's MDV feed is not in the repository; the demo shows a real city's feed
+            call_command(
+                "import-gtfs",
+                str(DEMO_FEED_FILE),
+                "--feed",
+                DEMO_FEED,
+                "--name",
+                "Beispiel: SWU Ulm/Neu-Ulm 2015/16",
+                stdout=self.stdout,
+            )
         created_locations, updated_locations = catalog_demo.load_locations()
         self.stdout.write(f"locations: {created_locations} created, {updated_locations} updated")
         created = kept = 0
