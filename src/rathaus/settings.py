@@ -217,11 +217,14 @@ TRANSIT_CACHED_DAYS = envint("RATHAUS_TRANSIT_CACHED_DAYS", 4)
 TRANSIT_REALTIME_INTERVAL = envint("RATHAUS_TRANSIT_REALTIME_INTERVAL", 30)
 TRANSIT_REALTIME_MAX_AGE = envint("RATHAUS_TRANSIT_REALTIME_MAX_AGE", 300)
 RATELIMIT_TRANSIT = env("RATHAUS_RATELIMIT_TRANSIT", "120/m")
+RATELIMIT_TRANSIT_JOURNEYS = env("RATHAUS_RATELIMIT_TRANSIT_JOURNEYS", "30/m")
 # ÖV-Güteklassen: the grid's cell size, and the planners' areas (GeoJSON of Ortsteile) and
 # population grid (CSV lat,lon,population) where the city has them
 TRANSIT_QUALITY_CELL_METERS = float(env("RATHAUS_TRANSIT_QUALITY_CELL_METERS", "100"))
 TRANSIT_AREAS_FILE = env("RATHAUS_TRANSIT_AREAS_FILE", "")
 TRANSIT_POPULATION_FILE = env("RATHAUS_TRANSIT_POPULATION_FILE", "")
+# a geocoding service answering the Nominatim search API, for addresses in the journey planner
+GEOCODER_URL = env("RATHAUS_GEOCODER_URL", "")
 
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -37,6 +37,10 @@ def test_citizen_finds_a_stop_and_its_departures(page: Any, live_server: Any, ax
     assert page.get_by_role("heading", level=1).inner_text() == "Bahnhof"
     assert page.get_by_text("Fahrplandaten").first.is_visible()
     assert page.get_by_role("region", name="Takt je Linie und Richtung").is_visible()
+    pause = page.get_by_role("button", name="Automatische Aktualisierung anhalten")
+    pause.click()  # the board stops refreshing itself (WCAG 2.2.2)
+    resume = page.get_by_role("button", name="Automatische Aktualisierung fortsetzen")
+    assert resume.get_attribute("aria-pressed") == "true"
     axe.check()
     page.get_by_role("link", name="Anzeige für Bildschirm und Druck").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Bahnhof"

@@ -71,6 +71,11 @@ def _moment(value: str, field: str) -> datetime | None:
                 {"field": field},
             ),
         ) from None
+    if not selectors.sensible_moment(moment):
+        raise TransitError(
+            "bad_time",
+            message_format(_("„%(field)s“ liegt nicht zwischen 1900 und 2200."), {"field": field}),
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
@@ -224,6 +229,12 @@ def journeys(
     arriving by ``arrive`` (ISO 8601; default now): the Pareto set over arrival time and number
     of transfers, each leg with its times, line, stops and geometry."""
     _limited(request)
+    if ratelimit_exceeded(
+        scope="transit-journeys",
+        key=client_address(request),
+        rate=settings.RATELIMIT_TRANSIT_JOURNEYS,
+    ):
+        raise HttpError(429, "too many requests")
     try:
         _loaded()
         plan = selectors.journeys_plan(

@@ -25,13 +25,13 @@ class JourneyForm(forms.Form):
         label=_("Von"),
         max_length=100,
         validators=[NO_CONTROL],
-        help_text=_("Haltestelle oder Koordinaten (Breite, Länge)."),
+        help_text=_("Haltestelle, Adresse oder Koordinaten (Breite, Länge)."),
     )
     nach = forms.CharField(
         label=_("Nach"),
         max_length=100,
         validators=[NO_CONTROL],
-        help_text=_("Haltestelle oder Koordinaten (Breite, Länge)."),
+        help_text=_("Haltestelle, Adresse oder Koordinaten (Breite, Länge)."),
     )
     datum = forms.DateField(
         label=_("Datum"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -7,6 +7,7 @@ a reason, with a few examples, and the import goes on. Only a file that is not G
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -69,6 +70,9 @@ KNOWN_COLUMNS = {
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_DOWNLOAD = 1024**3  # 1 GiB: the largest national feeds are a few hundred MB
 MAX_UNCOMPRESSED = 8 * 1024**3  # a zip that claims more is refused (zip bomb)
+MAX_ID = 100  # ids are stored in columns of this length
+MAX_TIME = 7 * 86_400  # GTFS times past a week are errors, not timetables
+MAX_INT = 2**31 - 1
 EXAMPLES = 5
 
 
@@ -160,8 +164,9 @@ class Archive:
         """(line number, row with stripped values) of one file; columns checked."""
         if name not in self.names:
             return
+        encoding = self._encoding(name, report)
         with self.zip.open(self.names[name]) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
             reader = csv.reader(text)
             header = next(reader, None)
             if header is None:
@@ -178,17 +183,51 @@ class Archive:
                     + ", ".join(unknown[:10])
                 )
             width = len(header)
-            try:
-                for values in reader:
-                    if not values or values == [""]:
-                        continue
+            ids = [
+                i
+                for i, column in enumerate(header)
+                if column.endswith("_id") or column == "parent_station"
+            ]
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # one broken row, not the rest of the file
                     report.read[name] += 1
-                    line = reader.line_num
-                    if len(values) < width:
-                        values = values + [""] * (width - len(values))
-                    yield line, {k: v.strip() for k, v in zip(header, values, strict=False)}
-            except csv.Error as exc:
-                report.skip(name, "CSV-Fehler / CSV error", f"line {reader.line_num}: {exc}")
+                    report.skip(name, "CSV-Fehler / CSV error", f"line {reader.line_num}: {exc}")
+                    continue
+                if not values or values == [""]:
+                    continue
+                report.read[name] += 1
+                line = reader.line_num
+                if len(values) < width:
+                    values = values + [""] * (width - len(values))
+                if any(len(values[i].strip()) > MAX_ID for i in ids):
+                    report.skip(
+                        name,
+                        f"ID länger als {MAX_ID} Zeichen / id longer than {MAX_ID}",
+                        f"line {line}",
+                    )
+                    continue
+                yield line, {k: v.strip() for k, v in zip(header, values, strict=False)}
+
+    def _encoding(self, name: str, report: Report) -> str:
+        """UTF-8 as the reference wants it; a file that is not is read as Windows-1252 (what
+        such files usually are) and said so in the report."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        with self.zip.open(self.names[name]) as raw:
+            try:
+                while chunk := raw.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                report.notes.append(
+                    f"{name}: nicht UTF-8, als Windows-1252 gelesen / "
+                    "not UTF-8, read as Windows-1252"
+                )
+                return "cp1252"
+        return "utf-8-sig"
 
 
 # ---- value parsing -----------------------------------------------------------------------------
@@ -204,7 +243,10 @@ def parse_time(value: str) -> int | None:
     hours, minutes, seconds = (int(p) for p in parts)
     if hours < 0 or not (0 <= minutes < 60 and 0 <= seconds < 61):
         raise ValueError(value)
-    return hours * 3600 + minutes * 60 + seconds
+    total = hours * 3600 + minutes * 60 + seconds
+    if total > MAX_TIME:
+        raise ValueError(value)
+    return total
 
 
 def format_time(seconds: int) -> str:
@@ -218,7 +260,11 @@ def parse_date(value: str) -> date:
 
 
 def _int(value: str, default: int = 0) -> int:
-    return int(value) if value else default
+    """A whole number that fits the database's integer columns."""
+    number = int(value) if value else default
+    if not 0 <= number <= MAX_INT:
+        raise ValueError(value)
+    return number
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -387,7 +433,9 @@ def _read_routes(archive: Archive, feed: Feed) -> None:
             feed.report.skip("routes.txt", "ID leer oder doppelt / id empty or duplicate", example)
             continue
         try:
-            route_type = int(row["route_type"])
+            route_type = _int(row["route_type"], -1)
+            if route_type > 9999:
+                raise ValueError(route_type)
         except ValueError:
             feed.report.skip("routes.txt", "route_type ungültig / invalid route_type", example)
             continue
@@ -433,10 +481,11 @@ def _read_calendar(archive: Archive, feed: Feed) -> None:
             feed.report.skip("calendar.txt", "Datum ungültig / invalid date", f"line {line}")
             continue
         if (end - start).days > 3 * 366:
-            feed.report.skip(
-                "calendar.txt", "Zeitraum über 3 Jahre / period over 3 years", f"line {line}"
+            end = start + timedelta(days=3 * 366)
+            feed.report.notes.append(
+                f"calendar.txt line {line}: Zeitraum auf 3 Jahre gekürzt / "
+                f"period cut to 3 years (until {end.isoformat()})"
             )
-            continue
         dates = days.setdefault(row["service_id"], set())
         if any(flags):
             current = start
@@ -528,7 +577,7 @@ def _read_stop_times(archive: Archive, feed: Feed, say: Callable[[str], None]) -
             )
             continue
         try:
-            sequence = int(row["stop_sequence"])
+            sequence = _int(row["stop_sequence"], -1)
             arrival = parse_time(row.get("arrival_time", ""))
             departure = parse_time(row.get("departure_time", ""))
             pickup = _int(row.get("pickup_type", ""))
@@ -669,7 +718,7 @@ def _read_frequencies(archive: Archive, feed: Feed) -> None:
             continue
         try:
             start, end = parse_time(row["start_time"]), parse_time(row["end_time"])
-            headway = int(row["headway_secs"])
+            headway = _int(row["headway_secs"])
             exact = row.get("exact_times", "") == "1"
         except ValueError:
             feed.report.skip(
@@ -713,6 +762,8 @@ def _read_shapes(archive: Archive, feed: Feed) -> None:
         try:
             lat, lon = float(row["shape_pt_lat"]), float(row["shape_pt_lon"])
             sequence = float(row["shape_pt_sequence"])
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180 and math.isfinite(sequence)):
+                raise ValueError(row["shape_pt_lat"])
         except ValueError:
             feed.report.skip("shapes.txt", "Zahl ungültig / invalid number", f"line {line}")
             continue
@@ -730,7 +781,7 @@ def _read_transfers(archive: Archive, feed: Feed) -> None:
             continue
         try:
             kind = _int(row.get("transfer_type", ""))
-            seconds = int(row["min_transfer_time"]) if row.get("min_transfer_time") else None
+            seconds = _int(row["min_transfer_time"]) if row.get("min_transfer_time") else None
         except ValueError:
             feed.report.skip("transfers.txt", "Zahl ungültig / invalid number", example)
             continue

@@ -38,6 +38,7 @@ MAX_DEPARTURES = 100
 _recent_platforms: Recent[list[Stop]] = Recent(60.0)
 _recent_services: Recent[list[str]] = Recent(60.0)
 _recent_last_departure: Recent[int] = Recent(60.0)
+_recent_ranges: Recent[tuple[date | None, date | None]] = Recent(60.0)
 
 
 def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
@@ -217,11 +218,21 @@ def seconds_of(moment: datetime) -> tuple[date, int]:
 
 
 def feed_range(versions: tuple[int, ...] | None = None) -> tuple[date | None, date | None]:
+    """The first and last service date of the given (default: active) versions."""
     versions = timetable.active_versions() if versions is None else versions
+    return _recent_ranges.get(versions, lambda: _feed_range(versions))
+
+
+def _feed_range(versions: tuple[int, ...]) -> tuple[date | None, date | None]:
     dates = FeedVersion.objects.filter(pk__in=versions).values_list("first_date", "last_date")
     firsts = [a for a, _b in dates if a]
     lasts = [b for _a, b in dates if b]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def sensible_moment(moment: datetime) -> bool:
+    """Timetables live in this era; far-away years are input errors, not questions."""
+    return 1900 <= moment.year <= 2200
 
 
 def _check_in_range(day: date) -> None:
@@ -268,6 +279,10 @@ class Departure:
     stop_id: str = ""
 
     @property
+    def early_minutes(self) -> int:
+        return -(self.delay_minutes or 0)
+
+    @property
     def delay_minutes(self) -> int | None:
         if self.expected is None:
             return None
@@ -294,33 +309,21 @@ def departures(
     snapshot = realtime_snapshot(stop.version_id)
     # with live data, a late vehicle that was due a while ago still leaves from here
     lookback = LATE_LOOKBACK if snapshot is not None else 0
-    day, now = seconds_of(at)
     found: list[tuple[int, date, StopTime]] = []
-    last_departure = _last_departure(stop.version_id)
-    for offset in (0, -1):
-        service_day = day + timedelta(days=offset)
-        shift = -offset * timetable.DAY
-        if now + shift - lookback > last_departure:
-            continue  # no trip of that day runs this late (usually: yesterday's)
-        services = services_on(stop.version_id, service_day)
-        wanted = limit + (limit if lookback else 0)
-        # a busy station fills the board within half an hour: look there first
-        for span in sorted({min(QUICK_WINDOW, window), window}):
-            rows = list(
-                StopTime.objects.filter(
-                    stop__in=platforms,
-                    departure__gte=now + shift - lookback,
-                    departure__lt=now + shift + span,
-                    last=False,
-                    trip__service_id__in=services,
-                )
-                .exclude(pickup_type=1)
-                .select_related("trip__route", "stop", "stop__parent")
-                .order_by("departure", "pk")[:wanted]
-            )
-            if len(rows) >= wanted:
-                break
-        found.extend((row.departure - shift, service_day, row) for row in rows)
+    first, last = feed_range((stop.version_id,))
+    if first is not None and last is not None and first - ONE_DAY <= at.date() <= last + ONE_DAY:
+        day, now = seconds_of(at)
+        last_departure = _last_departure(stop.version_id)
+        for offset in (-1, 0, 1):
+            service_day = day + timedelta(days=offset)
+            start = now - offset * timetable.DAY  # the moment in that day's GTFS time
+            if start - lookback > last_departure or start + window <= 0:
+                continue  # that day has nothing then (usually: yesterday, tomorrow)
+            services = services_on(stop.version_id, service_day)
+            rows = _departure_rows(platforms, services, start, start + window, limit)
+            if lookback:
+                rows += _departure_rows(platforms, services, start - lookback, start, limit)
+            found.extend((row.departure - start, service_day, row) for row in rows)
     found.sort(key=lambda item: (item[0], item[2].pk))
     board = Board(stop=stop, departures=[], realtime=snapshot is not None, at=at)
     for _moment, service_day, row in found:
@@ -357,11 +360,38 @@ def departures(
             route_ids={d.route_id for d in board.departures},
             trip_ids={d.trip_id for d in board.departures},
         )
-    board.departures = [d for d in board.departures if (d.expected or d.scheduled) >= at][:limit]
+    board.departures = [d for d in board.departures if (d.expected or d.scheduled) >= at]
+    board.departures.sort(key=lambda d: (d.expected or d.scheduled, d.scheduled))
+    board.departures = board.departures[:limit]
     return board
 
 
+def _departure_rows(
+    platforms: list[Stop], services: list[str], start: int, end: int, limit: int
+) -> list[StopTime]:
+    """The first ``limit`` departures in [start, end); a busy station fills its board within
+    half an hour, so that is looked at first."""
+    rows: list[StopTime] = []
+    for span in sorted({min(QUICK_WINDOW, end - start), end - start}):
+        rows = list(
+            StopTime.objects.filter(
+                stop__in=platforms,
+                departure__gte=max(0, start),
+                departure__lt=start + span,
+                last=False,
+                trip__service_id__in=services,
+            )
+            .exclude(pickup_type=1)
+            .select_related("trip__route", "stop", "stop__parent")
+            .order_by("departure", "pk")[:limit]
+        )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 LATE_LOOKBACK = 30 * 60
+ONE_DAY = timedelta(days=1)
 QUICK_WINDOW = 30 * 60
 
 
@@ -521,6 +551,8 @@ def journeys_plan(
     depart: datetime | None = None,
     arrive: datetime | None = None,
     wheelchair: bool = False,
+    origin_label: str | None = None,
+    destination_label: str | None = None,
 ) -> Plan:
     """Pareto-optimal journeys (arrival time, transfers) from ``origin`` to ``destination``,
     departing at ``depart`` or arriving by ``arrive`` (default: now)."""
@@ -528,13 +560,19 @@ def journeys_plan(
         raise TransitError(
             "depart_and_arrive", _("Bitte entweder Abfahrt oder Ankunft angeben, nicht beides.")
         )
-    moment = timezone.localtime(arrive or depart or timezone.now())
+    requested = arrive or depart or timezone.now()
+    _check_in_range(requested.date())  # before any arithmetic on a far-away date
+    moment = timezone.localtime(requested)
     day, seconds = seconds_of(moment)
     _check_in_range(day)
     net = timetable.network()
     start = place_resolve(origin, net)
     end = place_resolve(destination, net)
-    if (start.stop is not None and end.stop is not None and start.stop.pk == end.stop.pk) or (
+    start.label = origin_label or start.label  # e.g. the address a coordinate came from
+    end.label = destination_label or end.label
+    boards_at = {i for i, seconds in start.access.items() if seconds == 0}
+    alights_at = {i for i, seconds in end.access.items() if seconds == 0}
+    if (start.stop is not None and end.stop is not None and boards_at & alights_at) or (
         start.stop is None and end.stop is None and (start.lat, start.lon) == (end.lat, end.lon)
     ):
         raise TransitError(
@@ -568,7 +606,9 @@ def journeys_plan(
             run_ok=run_ok,
             stop_ok=stop_ok,
         )
-        found = [routing.mirror(j) for j in routing.pareto(service.backward, net.footpaths, query)]
+        found = [
+            routing.mirror(j) for j in routing.pareto(service.backward, net.footpaths_back, query)
+        ]
         conns = service.backward
     planned = [_planned(j, net, conns, day, start, end) for j in found]
     return Plan(start, end, planned, arrive is not None, moment)

@@ -68,19 +68,33 @@ def feed_import(
         digest = hashlib.sha256(data).hexdigest()
         parsed = gtfs.read_feed(data, progress=say)
         with transaction.atomic():
+            # one import per feed at a time: a second waits here and then replaces the first
+            feed = Feed.objects.select_for_update().get(pk=feed.pk)
             version = _write(feed, parsed, source=source, digest=digest, say=say)
             _activate(feed, version, actor=actor, report=parsed.report)
         timetable.forget()  # this process at once; others within seconds (active_versions)
     except gtfs.GtfsError as exc:
-        FeedVersion.objects.create(
-            feed=feed,
-            status=VersionStatus.FAILED,
-            source=source[:500],
-            sha256=digest,
-            report={"error": str(exc)},
-        )
+        _failed(feed, source, digest, str(exc))
         raise
+    except Exception as exc:  # noqa: BLE001 - whatever breaks, the old version stays and it is said
+        logger.exception("gtfs import failed", extra={"feed": feed.slug})
+        message = (
+            f"Import abgebrochen, der bisherige Fahrplan bleibt aktiv / import aborted, the "
+            f"previous timetable stays active ({type(exc).__name__}: {str(exc)[:300]})"
+        )
+        _failed(feed, source, digest, message)
+        raise gtfs.GtfsError(message) from exc
     return version
+
+
+def _failed(feed: Feed, source: str, digest: str, message: str) -> None:
+    FeedVersion.objects.create(
+        feed=feed,
+        status=VersionStatus.FAILED,
+        source=source[:500],
+        sha256=digest,
+        report={"error": message},
+    )
 
 
 def _write(

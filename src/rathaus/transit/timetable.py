@@ -16,7 +16,7 @@ import math
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -61,7 +61,8 @@ def service_midnight(day: date) -> datetime:
     """The reference point of GTFS times: noon minus twelve hours (differs from midnight on
     the days clocks change)."""
     noon = timezone.make_aware(datetime.combine(day, time(12)))
-    return noon - timedelta(hours=12)
+    # in UTC: arithmetic on a local time would keep the wall clock and give local midnight
+    return noon.astimezone(UTC) - timedelta(hours=12)
 
 
 def walk_seconds(meters: float) -> int:
@@ -80,6 +81,7 @@ class Network:
     names: list[str]
     wheelchair: list[int]  # 0 unknown, 1 yes, 2 no (the parent station's value when unknown)
     footpaths: list[list[tuple[int, int]]]  # per stop: (other stop, seconds)
+    footpaths_back: list[list[tuple[int, int]]]  # the same, reversed (transfers are one-way)
     feed_of: list[int]  # per stop: its version id
     trips: dict[int, tuple[int, str, str, int, str]] = field(default_factory=dict)
     # trip pk -> (route pk, headsign, shape id, wheelchair_accessible, gtfs trip_id)
@@ -244,6 +246,7 @@ def _build_network(versions: tuple[int, ...]) -> Network:
         names=names,
         wheelchair=wheelchair,
         footpaths=footpaths,
+        footpaths_back=_reversed(footpaths),
         feed_of=[r[6] for r in rows],
     )
     for pk, route, headsign, shape, wheelchair_ok, trip_id, version in Trip.objects.filter(
@@ -260,6 +263,14 @@ def _build_network(versions: tuple[int, ...]) -> Network:
     return net
 
 
+def _reversed(footpaths: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+    back: list[list[tuple[int, int]]] = [[] for _ in footpaths]
+    for start, paths in enumerate(footpaths):
+        for end, seconds in paths:
+            back[end].append((start, seconds))
+    return back
+
+
 def _build_day(net: Network, service_date: date) -> Day:
     # (trip pk, day offset, stop pk, stop_sequence, arrival, departure, pickup, drop_off)
     rows: list[Row] = []
@@ -270,8 +281,11 @@ def _build_day(net: Network, service_date: date) -> Day:
         shift = offset * DAY
         trips = Trip.objects.filter(version__in=net.versions, service_id__in=services)
         if offset == -1:
-            # yesterday's trips matter only where they run past midnight
-            trips = trips.filter(stop_times__departure__gte=DAY)
+            # yesterday's trips matter where they run past midnight or, for journeys that
+            # must arrive just after it, in yesterday's last hours
+            trips = trips.filter(
+                stop_times__departure__gte=DAY - settings.TRANSIT_MAX_JOURNEY_SECONDS
+            )
         elif offset == 1:
             # tomorrow's only for journeys that start late today
             trips = trips.filter(stop_times__departure__lt=settings.TRANSIT_MAX_JOURNEY_SECONDS)
@@ -479,9 +493,12 @@ def _live_rows(net: Network, base: Day, snapshots: dict[int, realtime.Snapshot])
         delay = 0
         last = -(10**9)
         for row, stop in zip(calls, expected, strict=True):
-            arrival = stop.arrival if stop.arrival is not None else stop.scheduled_arrival + delay
+            # a skipped stop is passed at the delay before it (nobody boards or leaves there);
+            # a stop without prediction (NO_DATA) keeps its timetable
+            carried = delay if stop.skipped else 0
+            arrival = stop.arrival if stop.arrival is not None else stop.scheduled_arrival + carried
             departure = (
-                stop.departure if stop.departure is not None else stop.scheduled_departure + delay
+                stop.departure if stop.departure is not None else stop.scheduled_departure + carried
             )
             if stop.departure is not None:
                 delay = stop.departure - stop.scheduled_departure

@@ -8,7 +8,7 @@ urlpatterns = [
     path("verbindungen/", views.journeys, name="journeys"),
     path("qualitaet/", views.service_quality, name="quality"),
     path("qualitaet/gueteklassen.<str:kind>", views.quality_export, name="quality_export"),
+    path("tafel/", views.board, name="board"),  # ?halt=<stop>: the board alone
     # stop ids are the feed's own and may hold any character
-    path("haltestellen/<path:ref>/tafel/", views.board, name="board"),
     path("haltestellen/<path:ref>/", views.stop, name="stop"),
 ]

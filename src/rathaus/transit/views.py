@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
-from rathaus.transit import quality, selectors, timetable
+from rathaus.transit import geocoding, quality, selectors, timetable
 from rathaus.transit.forms import JourneyForm, StopSearchForm
 from rathaus.transit.selectors import TransitError
 
@@ -62,6 +62,15 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _journeys_limited(request: HttpRequest) -> bool:
+    """Planning costs more than a board (a new date builds its timetable): its own limit."""
+    return ratelimit_exceeded(
+        scope="transit-journeys",
+        key=client_address(request),
+        rate=settings.RATELIMIT_TRANSIT_JOURNEYS,
+    )
+
+
 def _now_initial() -> dict[str, Any]:
     """Now, or where the loaded timetable does not cover today (an old or future feed), its
     busiest weekday at 08:00, so that the first search finds something."""
@@ -87,6 +96,8 @@ def _moment(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    if not selectors.sensible_moment(moment):
         return None
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
@@ -121,10 +132,12 @@ def stop(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 @require_safe
-def board(request: HttpRequest, ref: str) -> HttpResponse:
-    """The departure board alone: what the stop page reloads every 30 seconds."""
+def board(request: HttpRequest) -> HttpResponse:
+    """The departure board alone (``?halt=<stop>``): what the stop page reloads every 30
+    seconds."""
     if _limited(request):
         return error_response(request, 429)
+    ref = request.GET.get("halt", "")
     place = _stop_or_404(ref)
     at = _moment(request.GET.get("zeit", ""))
     return render(
@@ -134,27 +147,33 @@ def board(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-def _place_spec(text: str) -> str:
-    """What the planner gets for a typed place: coordinates or a stop id as they are, a
+def _place_spec(text: str) -> tuple[str, str | None]:
+    """What the planner gets for a typed place, and the label to show for it: coordinates
+    or a stop id as they are; an address (a street with a house number) as its position; a
     stop's name as its best match."""
     text = text.strip()
     if set(text) <= _POINT_CHARS and text.count(",") == 1:
-        return text
+        return text, None
     try:
-        return selectors.stop_ref(selectors.stop_get(text))
+        return selectors.stop_ref(selectors.stop_get(text)), None
     except TransitError:
         pass
+    if geocoding.looks_like_address(text):
+        address = geocoding.address_resolve(text)
+        if address is not None:
+            return f"{address.lat:.6f},{address.lon:.6f}", address.label
     hits = selectors.stop_search(text, limit=1)
     if not hits:
         raise TransitError(
-            "unknown_stop", _("Keine Haltestelle gefunden für „%(q)s“.") % {"q": text}
+            "unknown_stop",
+            _("Keine Haltestelle und keine Adresse gefunden für „%(q)s“.") % {"q": text},
         )
-    return hits[0].ref
+    return hits[0].ref, None
 
 
 @require_safe
 def journeys(request: HttpRequest) -> HttpResponse:
-    if _limited(request):
+    if _limited(request) or (request.GET and _journeys_limited(request)):
         return error_response(request, 429)
     form = JourneyForm(request.GET or None, initial=_now_initial())
     plan = None
@@ -162,11 +181,11 @@ def journeys(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         moment = timezone.make_aware(datetime.combine(data["datum"], data["zeit"]))
         try:
-            origin = _place_spec(data["von"])
+            origin, origin_label = _place_spec(data["von"])
         except TransitError as exc:
             form.add_error("von", str(exc.message))
         try:
-            destination = _place_spec(data["nach"])
+            destination, destination_label = _place_spec(data["nach"])
         except TransitError as exc:
             form.add_error("nach", str(exc.message))
         if form.is_valid():
@@ -177,6 +196,8 @@ def journeys(request: HttpRequest) -> HttpResponse:
                     depart=None if data["ankunft"] else moment,
                     arrive=moment if data["ankunft"] else None,
                     wheelchair=data["rollstuhl"],
+                    origin_label=origin_label,
+                    destination_label=destination_label,
                 )
             except TransitError as exc:
                 form.add_error(None, str(exc.message))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -249,3 +251,49 @@ def test_a_url_that_answers_html_or_too_late_is_refused(
     with pytest.raises(GtfsError, match="no answer within 0.3 s"):
         feed_import(source=f"{source_server}/slow.zip", slug="mini")
     assert Feed.objects.get(slug="mini").active_version_id == mini.pk
+
+
+def test_rows_that_do_not_fit_are_reported_not_fatal(db: None) -> None:
+    long_id = "S" * 150
+    files = dict(MINI)
+    files["stops.txt"] += f"{long_id},Langer Halt,51.3,12.3,0,,,0\n"
+    files["stop_times.txt"] += "T1-0800,08:20:00,08:20:00,D,-1\n"
+    files["stop_times.txt"] += "T1-0800,08:20:00,08:20:00,D,99999999999999\n"
+    files["stop_times.txt"] += f'T1-0800,08:20:00,08:20:00,"{"x" * 200_000}",9\n'
+    files["calendar.txt"] += "LONG,1,1,1,1,1,1,1,20260101,21001231\n"
+    files["shapes.txt"] = (
+        "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\nS1,nan,12.3,1\nS1,51.3,12.3,2\n"
+    )
+    files["stops.txt"] = files["stops.txt"].replace("Elsterbrücke", "Elsterbr\u00fccke")
+    buffer = io.BytesIO(gtfs_zip({k: v for k, v in files.items() if k != "stops.txt"}))
+    with zipfile.ZipFile(buffer, "a") as archive:  # stops.txt in Windows-1252, as Excel saves it
+        archive.writestr("stops.txt", files["stops.txt"].strip().encode("cp1252") + b"\n")
+
+    version = feed_import(source="messy.zip", slug="messy", data=buffer.getvalue())
+
+    skipped = version.report["skipped"]
+    assert skipped["stops.txt: ID länger als 100 Zeichen / id longer than 100"]["count"] == 1
+    assert skipped["stop_times.txt: Zeit oder Zahl ungültig / invalid time or number"]["count"] == 2
+    assert skipped["stop_times.txt: CSV-Fehler / CSV error"]["count"] == 1
+    assert skipped["shapes.txt: Zahl ungültig / invalid number"]["count"] == 1
+    notes = " ".join(version.report["notes"])
+    assert "period cut to 3 years" in notes and "not UTF-8, read as Windows-1252" in notes
+    assert Stop.objects.get(version=version, stop_id="E").name == "Elsterbrücke"
+    assert StopTime.objects.filter(trip__trip_id="T1-0800").count() == 4  # the good ones stay
+
+
+def test_an_unexpected_failure_is_recorded_and_the_old_version_stays(
+    mini: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rathaus.transit import services
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(services.Trip.objects, "bulk_create", broken)
+    with pytest.raises(GtfsError, match="import aborted, the previous timetable stays active"):
+        feed_import(source="mini2.zip", slug="mini", data=gtfs_zip(MINI))
+
+    assert Feed.objects.get(slug="mini").active_version_id == mini.pk
+    failed = FeedVersion.objects.get(feed__slug="mini", status=VersionStatus.FAILED)
+    assert "RuntimeError: connection lost" in failed.report["error"]

@@ -286,3 +286,47 @@ def test_journey_queries_that_cannot_be_answered_say_why(
     assert body["error"] == code
     assert english in body["messages"]["en"]
     assert body["messages"]["de"] != body["messages"]["en"]
+
+
+def test_arriving_just_after_midnight_uses_the_last_trams_of_the_evening(
+    client: Client, mini: Any
+) -> None:
+    status, body = _journeys(
+        client, **{"from": "A", "to": "D", "arrive": "2026-03-03T00:15:00+01:00"}
+    )
+
+    assert status == 200
+    [journey] = body["journeys"]
+    assert journey["departure"] == "2026-03-02T23:50:00+01:00"
+    assert journey["arrival"] == "2026-03-03T00:10:00+01:00"
+
+
+def test_a_station_and_its_own_platform_are_the_same_place(client: Client, mini: Any) -> None:
+    status, body = _journeys(
+        client, **{"from": "B", "to": "B1", "depart": "2026-03-02T07:50:00+01:00"}
+    )
+
+    assert status == 422 and body["error"] == "same_place"
+
+
+def test_times_count_from_noon_minus_twelve_hours_on_the_day_clocks_change() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from rathaus.transit import selectors
+
+    berlin = ZoneInfo("Europe/Berlin")
+    day = date(2026, 3, 29)  # clocks go forward at 02:00
+    assert selectors.seconds_of(datetime(2026, 3, 29, 8, 0, tzinfo=berlin)) == (day, 8 * 3600)
+    assert selectors.at_seconds(day, 8 * 3600).hour == 8
+    # "noon minus twelve hours" is 23:00 of the evening before on that day
+    assert selectors.service_midnight(day).astimezone(berlin).hour == 23
+
+
+def test_journey_queries_are_limited_per_client(client: Client, mini: Any, settings: Any) -> None:
+    settings.RATELIMIT_TRANSIT_JOURNEYS = "2/m"
+    params = {"from": "A", "to": "D", "depart": "2026-03-02T07:50:00+01:00"}
+
+    answers = [client.get("/api/v1/transit/journeys", params).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]

@@ -108,7 +108,7 @@ def test_stale_live_data_is_ignored_and_the_board_says_timetable(live: Any, clie
     board = selectors.departures(selectors.stop_get("A"), at=_at("2026-03-02T07:55"))
     assert board.realtime is False
     assert board.departures[0].expected is None
-    page = client.get("/mobilitaet/haltestellen/A/tafel/").content.decode()
+    page = client.get("/mobilitaet/tafel/", {"halt": "A"}).content.decode()
     assert "Fahrplandaten" in page and "Echtzeitdaten" not in page
 
 
@@ -157,3 +157,47 @@ def test_the_command_loads_a_file_and_reports_bad_sources(
     path.write_bytes(b"not protobuf at all")
     with pytest.raises(CommandError):
         call_command("import-gtfs-rt", "--feed", "mini")
+
+
+def test_a_busy_board_stays_full_with_live_data(db: None, tmp_path: Path) -> None:
+    from rathaus.transit.services import feed_import
+    from rathaus.transit.tests.conftest import gtfs_zip
+    from rathaus.transit.tests.test_pages import DENSE
+
+    feed_import(source="dense.zip", slug="dense", data=gtfs_zip(DENSE))
+    path = tmp_path / "empty.pb"
+    path.write_bytes(feed_message())  # fresh, but says nothing about any trip
+    realtime_refresh(feed=Feed.objects.get(slug="dense"), source=str(path))
+
+    board = selectors.departures(selectors.stop_get("A"), at=_at("2026-03-02T12:00"), limit=5)
+
+    assert board.realtime is True
+    assert [d.scheduled.strftime("%H:%M") for d in board.departures] == [
+        "12:00",
+        "12:05",
+        "12:10",
+        "12:15",
+        "12:20",
+    ]
+
+
+def test_the_board_before_midnight_shows_the_first_trips_of_the_next_day(db: None) -> None:
+    from rathaus.transit.services import feed_import
+    from rathaus.transit.tests.conftest import MINI, gtfs_zip
+
+    files = dict(MINI)
+    files["trips.txt"] += "T1,WK,T1-0005,Dorfplatz,1\n"
+    files["stop_times.txt"] += "T1-0005,00:05:00,00:05:00,A,1\nT1-0005,00:20:00,00:20:00,D,2\n"
+    feed_import(source="mini.zip", slug="mini", data=gtfs_zip(files))
+
+    board = selectors.departures(selectors.stop_get("A"), at=_at("2026-03-02T23:55"))
+
+    assert [d.scheduled.isoformat() for d in board.departures] == ["2026-03-03T00:05:00+01:00"]
+
+
+def test_far_away_times_are_refused_or_ignored(mini: Any, client: Client) -> None:
+    response = client.get("/api/v1/transit/stops/A/departures", {"at": "0001-01-01T00:00:00"})
+    assert response.status_code == 422 and response.json()["error"] == "bad_time"
+    assert (
+        client.get("/mobilitaet/haltestellen/A/", {"zeit": "0001-01-01T00:00"}).status_code == 200
+    )

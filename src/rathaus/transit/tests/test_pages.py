@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client, override_settings
@@ -37,7 +40,7 @@ def test_the_stop_page_has_its_board_a_reload_link_and_the_headways(
 ) -> None:
     page = client.get("/mobilitaet/haltestellen/B/").content.decode()
 
-    assert 'hx-get="/mobilitaet/haltestellen/B/tafel/"' in page
+    assert 'data-board-url="/mobilitaet/tafel/?halt=B"' in page  # board.js reloads it
     assert 'href="/mobilitaet/haltestellen/B/">Abfahrten aktualisieren' in page
     assert "Fahrplandaten" in page
     # headways: the bus leaves three times between 6 and 20 on the busiest weekday
@@ -47,7 +50,7 @@ def test_the_stop_page_has_its_board_a_reload_link_and_the_headways(
 def test_the_kiosk_view_is_the_board_alone(client: Client, mini: Any) -> None:
     page = client.get("/mobilitaet/haltestellen/A/", {"ansicht": "kiosk"}).content.decode()
 
-    assert 'hx-get="/mobilitaet/haltestellen/A/tafel/"' in page  # refreshed with JavaScript
+    assert 'data-board-url="/mobilitaet/tafel/?halt=A"' in page  # refreshed with JavaScript
     assert 'href="/mobilitaet/haltestellen/A/?ansicht=kiosk">Abfahrten aktualisieren' in page
     assert "rh-header" not in page  # no navigation on a screen at the stop
 
@@ -84,7 +87,7 @@ def test_the_planner_says_which_place_it_cannot_find(client: Client, mini: Any) 
     page = response.content.decode()
 
     assert response.status_code == 200
-    assert "Keine Haltestelle gefunden für „Quxxyz“" in page
+    assert "Keine Haltestelle und keine Adresse gefunden für „Quxxyz“" in page
     assert 'aria-invalid="true"' in page and 'href="#reise_nach"' in page
 
 
@@ -193,3 +196,72 @@ def test_a_board_for_another_time_and_a_hint_when_the_timetable_does_not_cover_t
     page = client.get("/mobilitaet/haltestellen/A/").content.decode()
     assert "Der geladene Fahrplan gilt vom 1. Januar 2019 bis 31. Dezember 2019" in page
     assert "?zeit=2019-" in page
+
+
+def test_an_address_of_the_city_is_found_among_its_own_places(client: Client, mini: Any) -> None:
+    from rathaus.accounts.tests.factories import OfficeFactory
+    from rathaus.catalog.models import Location
+
+    Location.objects.create(
+        office=OfficeFactory(name="Bürgeramt"),
+        name="Bürgeramt am Anger",
+        street="Angerstraße 2",
+        postal_code="04177",
+        city="Leipzig",
+        latitude="51.300500",
+        longitude="12.300500",
+    )
+    page = client.get(
+        "/mobilitaet/verbindungen/",
+        {
+            "von": "Angerstr. 2",
+            "nach": "Dorfplatz",
+            "datum": "2026-03-02",
+            "zeit": "07:50",
+            "ankunft": "0",
+        },
+    ).content.decode()
+
+    assert "Von Angerstraße 2, 04177 Leipzig nach Dorfplatz" in page
+    assert "zu Fuß von Angerstraße 2, 04177 Leipzig nach Anger" in page
+
+
+class _Nominatim(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)["q"][0]
+        found = (
+            [{"lat": "51.3399", "lon": "12.3001", "display_name": "Dorfstraße 7, Leipzig"}]
+            if query.startswith("Dorfstraße 7")
+            else []
+        )
+        body = json.dumps(found).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_other_addresses_go_to_the_configured_geocoder(
+    client: Client, mini: Any, settings: Any
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Nominatim)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    settings.GEOCODER_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        params = {"von": "Anger", "datum": "2026-03-02", "zeit": "07:50", "ankunft": "0"}
+        found = client.get("/mobilitaet/verbindungen/", {**params, "nach": "Dorfstraße 7"})
+        missing = client.get("/mobilitaet/verbindungen/", {**params, "nach": "Nirgendweg 99"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    assert "Von Anger nach Dorfstraße 7, Leipzig" in found.content.decode()
+    assert (
+        "Keine Haltestelle und keine Adresse gefunden für „Nirgendweg 99“"
+        in missing.content.decode()
+    )

@@ -3,6 +3,13 @@
 document.addEventListener("DOMContentLoaded", function () {
   if (typeof L === "undefined") return;
 
+  // names come from the operator's feed: shown as text, never as markup
+  function text(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   function baseMap(element) {
     element.setAttribute("role", "region");
     element.setAttribute("aria-label", element.dataset.ariaLabel);
@@ -27,7 +34,7 @@ document.addEventListener("DOMContentLoaded", function () {
         color: leg.color,
         weight: leg.kind === "ride" ? 5 : 3,
         dashArray: leg.kind === "walk" ? "4 6" : null,
-      }).bindTooltip(leg.label).addTo(map);
+      }).bindTooltip(text(leg.label)).addTo(map);
       bounds = bounds.concat(leg.points);
     });
     if (bounds.length) map.fitBounds(bounds, { padding: [20, 20] });
@@ -61,7 +68,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var points = q.stops.map(function (stop) { return [stop.lat, stop.lon]; });
     q.stops.forEach(function (stop) {
       L.circleMarker([stop.lat, stop.lon], { radius: 3, color: "#1b1b1b", weight: 1 })
-        .bindTooltip(stop.name + " (" + stop.category + ")")
+        .bindTooltip(text(stop.name + " (" + stop.category + ")"))
         .addTo(qmap);
     });
     if (points.length) qmap.fitBounds(points, { padding: [20, 20] });
