@@ -73,6 +73,7 @@ def feed_import(
             version = _write(feed, parsed, source=source, digest=digest, say=say)
             _activate(feed, version, actor=actor, report=parsed.report)
         timetable.forget()  # this process at once; others within seconds (active_versions)
+        _statistics_refresh()
     except gtfs.GtfsError as exc:
         _failed(feed, source, digest, str(exc))
         raise
@@ -85,6 +86,17 @@ def feed_import(
         _failed(feed, source, digest, message)
         raise gtfs.GtfsError(message) from exc
     return version
+
+
+def _statistics_refresh() -> None:
+    """PostgreSQL plans queries from table statistics; after replacing a whole timetable they
+    describe the old one (or none) until autovacuum comes by, and boards would be planned as
+    if the tables were empty. SQLite plans without them."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _VERSION_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")  # noqa: S608 - table names are ours
 
 
 def _failed(feed: Feed, source: str, digest: str, message: str) -> None:

@@ -45,6 +45,7 @@ def test_the_stop_page_has_its_board_a_reload_link_and_the_headways(
     assert "Fahrplandaten" in page
     # headways: the bus leaves three times between 6 and 20 on the busiest weekday
     assert "Takt je Linie" in page and "Elsterbrücke" in page
+    assert "Stufenloser Zugang: ja" in page  # wheelchair_boarding of the station
 
 
 def test_the_kiosk_view_is_the_board_alone(client: Client, mini: Any) -> None:
