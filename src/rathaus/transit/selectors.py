@@ -580,36 +580,23 @@ def journeys_plan(
         )
     service = timetable.live_day(day)
     run_ok, stop_ok = _accessible(net, service, arrive is not None) if wheelchair else (None, None)
-    if arrive is None:
-        query = routing.Query(
-            sources=start.access,
-            targets=end.access,
-            time=seconds,
-            max_rides=settings.TRANSIT_MAX_RIDES,
-            change=settings.TRANSIT_CHANGE_SECONDS,
-            slack=settings.TRANSIT_PARETO_SLACK_SECONDS,
-            horizon=settings.TRANSIT_MAX_JOURNEY_SECONDS,
-            run_ok=run_ok,
-            stop_ok=stop_ok,
-        )
-        found = routing.pareto(service.forward, net.footpaths, query)
-        conns = service.forward
-    else:
-        query = routing.Query(
-            sources=end.access,
-            targets=start.access,
-            time=-seconds,
-            max_rides=settings.TRANSIT_MAX_RIDES,
-            change=settings.TRANSIT_CHANGE_SECONDS,
-            slack=settings.TRANSIT_PARETO_SLACK_SECONDS,
-            horizon=settings.TRANSIT_MAX_JOURNEY_SECONDS,
-            run_ok=run_ok,
-            stop_ok=stop_ok,
-        )
-        found = [
-            routing.mirror(j) for j in routing.pareto(service.backward, net.footpaths_back, query)
-        ]
-        conns = service.backward
+    backward = arrive is not None
+    # arrive-by: the same scan from the destination over the mirrored timetable
+    query = routing.Query(
+        sources=end.access if backward else start.access,
+        targets=start.access if backward else end.access,
+        time=-seconds if backward else seconds,
+        max_rides=settings.TRANSIT_MAX_RIDES,
+        change=settings.TRANSIT_CHANGE_SECONDS,
+        slack=settings.TRANSIT_PARETO_SLACK_SECONDS,
+        horizon=settings.TRANSIT_MAX_JOURNEY_SECONDS,
+        run_ok=run_ok,
+        stop_ok=stop_ok,
+    )
+    conns = service.backward if backward else service.forward
+    found = routing.pareto(conns, net.footpaths_back if backward else net.footpaths, query)
+    if backward:
+        found = [routing.mirror(journey) for journey in found]
     planned = [_planned(j, net, conns, day, start, end) for j in found]
     return Plan(start, end, planned, arrive is not None, moment)
 
