@@ -167,6 +167,7 @@ def http_figures(database_url: str, data: dict[str, Any]) -> dict[str, list[floa
         "DATABASE_URL": database_url,
         "RATHAUS_LOG_LEVEL": "WARNING",
         "RATHAUS_RATELIMIT_TRANSIT": "100000/m",
+        "RATHAUS_RATELIMIT_TRANSIT_JOURNEYS": "100000/m",
         "RATHAUS_SECRET_KEY": "bench-transit",
         "ALLOWED_HOSTS": "127.0.0.1",
     }
