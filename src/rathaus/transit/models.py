@@ -55,8 +55,6 @@ class FeedVersion(TimeStampedModel):
     version_label = models.CharField(max_length=200, blank=True)
     first_date = models.DateField(null=True, blank=True)
     last_date = models.DateField(null=True, blank=True)
-    # the latest departure of any trip (GTFS time): whether yesterday's trips still run
-    last_departure = models.PositiveIntegerField(default=0)
     activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -123,7 +123,6 @@ def _write(
         version_label=info.get("feed_version", "")[:200],
         first_date=min(all_days, default=None),
         last_date=max(all_days, default=None),
-        last_departure=max((rows[-1][3] for rows in parsed.stop_times.values()), default=0),
     )
     report = parsed.report
     agencies = Agency.objects.bulk_create(
