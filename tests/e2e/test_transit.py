@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def dense_feed(settings: Any) -> None:
-    from rathaus.transit import timetable
+    from rathaus.transit import selectors, timetable
     from rathaus.transit.services import feed_import
     from rathaus.transit.tests.conftest import gtfs_zip
     from rathaus.transit.tests.test_pages import DENSE
@@ -21,6 +21,7 @@ def dense_feed(settings: Any) -> None:
     settings.TILE_URL = "/static/core/favicon.svg?{z}{x}{y}"
     feed_import(source="dense.zip", slug="dense", data=gtfs_zip(DENSE))
     timetable.forget()
+    selectors.search_forget()  # ids of an earlier test's feed may come again
 
 
 @pytest.mark.usefixtures("dense_feed")

@@ -5,6 +5,7 @@ is exactly what the active versions hold."""
 from __future__ import annotations
 
 import re
+import time as time_module
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,7 +40,7 @@ MAX_DEPARTURES = 100
 _recent_platforms: Recent[list[Stop]] = Recent(60.0)
 _recent_services: Recent[list[str]] = Recent(60.0)
 _recent_ranges: Recent[tuple[date | None, date | None]] = Recent(60.0)
-_recent_calls: Recent[tuple[list[int], list[Call]]] = Recent(600.0)
+CACHED_STOPS = 512
 
 
 def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
@@ -201,6 +202,7 @@ def stops_near(lat: float, lon: float, *, limit: int = 10, radius: float = 1000)
 
 def search_forget() -> None:
     _search_index.cache_clear()
+    _stop_calls_read.cache_clear()
 
 
 # ---- time --------------------------------------------------------------------------------------
@@ -446,10 +448,15 @@ def stop_calls(stop: Stop, platforms: list[Stop]) -> tuple[list[int], list[Call]
     process: a board is then a binary search and a walk over the next few. (One query per
     board read the same rows from an index, but three of them near midnight and with live
     data cost more than this.)"""
-    return _recent_calls.get(stop.pk, lambda: _stop_calls_read(platforms))
+    return _stop_calls_read(stop.pk, int(time_module.monotonic() // 600), tuple(platforms))
 
 
-def _stop_calls_read(platforms: list[Stop]) -> tuple[list[int], list[Call]]:
+@lru_cache(maxsize=CACHED_STOPS)
+def _stop_calls_read(
+    stop_pk: int, period: int, platforms: tuple[Stop, ...]
+) -> tuple[list[int], list[Call]]:
+    """Bounded: a crawler walking every stop of a regional feed keeps only the last
+    CACHED_STOPS stops in memory (a busy station holds a few thousand departures)."""
     by_pk = {platform.pk: platform for platform in platforms}
     rows = (
         StopTime.objects.filter(stop__in=platforms, last=False)
