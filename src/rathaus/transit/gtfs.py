@@ -346,6 +346,7 @@ def read_feed(data: bytes, *, progress: Callable[[str], None] | None = None) -> 
     _read_transfers(archive, feed)
     for _line, row in archive.rows("feed_info.txt", feed.report):
         feed.info = row
+        feed.report.imported["feed_info.txt"] = 1
         break
     return feed
 
@@ -487,6 +488,7 @@ def _read_calendar(archive: Archive, feed: Feed) -> None:
                 f"period cut to 3 years (until {end.isoformat()})"
             )
         dates = days.setdefault(row["service_id"], set())
+        feed.report.imported["calendar.txt"] += 1
         if any(flags):
             current = start
             while current <= end:
@@ -507,6 +509,7 @@ def _read_calendar(archive: Archive, feed: Feed) -> None:
             )
             continue
         dates = days.setdefault(row["service_id"], set())
+        feed.report.imported["calendar_dates.txt"] += 1
         if kind == 1:
             dates.add(day)
         else:
