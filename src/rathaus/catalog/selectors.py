@@ -252,6 +252,16 @@ def office_locations(*, office: Office) -> list[Location]:
     return list(Location.objects.filter(office=office).order_by("name"))
 
 
+def locations_with_position() -> list[Location]:
+    """The city's places with an address and a map position (the journey planner finds
+    addresses among them)."""
+    return list(
+        Location.objects.exclude(latitude=None).only(
+            "name", "street", "postal_code", "city", "latitude", "longitude"
+        )
+    )
+
+
 def location_get_public(*, location_id: int) -> Location:
     location = Location.objects.select_related("office").filter(pk=location_id).first()
     if location is None:

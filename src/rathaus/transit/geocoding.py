@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from rathaus.catalog.models import Location
+from rathaus.catalog.selectors import locations_with_position
 from rathaus.core.search import fold
 from rathaus.transit import realtime
 
@@ -51,9 +51,7 @@ def _from_locations(text: str) -> Address | None:
     wanted = set(_words(text))
     if not wanted:
         return None
-    for location in Location.objects.exclude(latitude=None).only(
-        "name", "street", "postal_code", "city", "latitude", "longitude"
-    ):
+    for location in locations_with_position():
         known = set(_words(f"{location.street} {location.postal_code} {location.city}"))
         if wanted <= known and location.latitude is not None and location.longitude is not None:
             return Address(
