@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rathaus.submissions",
     "rathaus.cases",
     "rathaus.transit",
+    "rathaus.citydata",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from rathaus.api import api
+from rathaus.citydata import sta
 from rathaus.core import views as core_views
 
 admin.site.site_header = "Rathaus – Administration"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/v1/", api.urls),
+    re_path(r"^api/sta/v1\.1/?(?P<path>.*)$", sta.service, name="sta"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("konto/", include("rathaus.accounts.urls")),
     path("leistungen/", include("rathaus.catalog.urls")),

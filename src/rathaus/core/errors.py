@@ -3,12 +3,12 @@ message in German and English). Never a stack trace."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 ERRORS: dict[int, tuple[str, Promise, Promise]] = {
@@ -74,6 +74,12 @@ def wants_json(request: HttpRequest) -> bool:
         return True
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
+
+
+def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
+    """A translatable message with its values, still lazy: ``bilingual`` can render it in
+    German and in English (``_("...") % {...}`` would fix the language at once)."""
+    return cast(Promise, lazy(lambda: str(message) % params, str)())
 
 
 def bilingual(message: Promise | str) -> dict[str, str]:

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from rathaus.core.errors import api_error_body
+from rathaus.core.errors import api_error_body, message_format
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.transit import selectors, timetable
-from rathaus.transit.selectors import TransitError, message_format
+from rathaus.transit.selectors import TransitError
 
 router = Router(tags=["transit"])
 NO_NUL = r"^[^\x00]*$"

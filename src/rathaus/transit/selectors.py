@@ -10,16 +10,16 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
+from rathaus.core.errors import message_format
 from rathaus.core.recent import Recent
 from rathaus.core.search import fold
 from rathaus.transit import quality, realtime, routing, timetable
@@ -41,12 +41,6 @@ _recent_platforms: Recent[list[Stop]] = Recent(60.0)
 _recent_services: Recent[list[str]] = Recent(60.0)
 _recent_ranges: Recent[tuple[date | None, date | None]] = Recent(60.0)
 CACHED_STOPS = 512
-
-
-def message_format(message: str | Promise, params: dict[str, object]) -> Promise:
-    """A translatable message with its values, still lazy: rendered in German and in English
-    for API errors (core.errors.bilingual)."""
-    return cast(Promise, lazy(lambda: str(message) % params, str)())
 
 
 class TransitError(Exception):

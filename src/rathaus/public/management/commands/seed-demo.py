@@ -90,6 +90,7 @@ class Command(BaseCommand):
                 "Beispiel: SWU Ulm/Neu-Ulm 2015/16",
                 stdout=self.stdout,
             )
+        call_command("import-air-quality", stdout=self.stdout)
         created_locations, updated_locations = catalog_demo.load_locations()
         self.stdout.write(f"locations: {created_locations} created, {updated_locations} updated")
         created = kept = 0

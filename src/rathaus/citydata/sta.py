@@ -1,0 +1,394 @@
+"""The OGC SensorThings API 1.1, read part, under /api/sta/v1.1/ (first slice of issue 8).
+
+Implemented: the service root; every entity set, an entity by id, navigation from an entity
+to its related entities (``Things(1)/Datastreams``) and to a single property
+(``Things(1)/name``); ``@iot.id``, ``@iot.selfLink`` and ``<Navigation>@iot.navigationLink``;
+``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby`` and ``$select``;
+server-side paging with ``@iot.nextLink``. Not yet: ``$filter``, ``$expand``,
+``$resultFormat``, ``/$value``, writes and MultiDatastreams: they answer 501 (listed in
+docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as FROST-Server
+answers, with the message also in German and English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from rathaus.citydata.models import (
+    Datastream,
+    FeatureOfInterest,
+    HistoricalLocation,
+    Location,
+    Observation,
+    ObservedProperty,
+    Sensor,
+    Thing,
+)
+from rathaus.core.errors import bilingual, message_format
+from rathaus.core.ratelimit import client_address, ratelimit_exceeded
+
+BASE = "/api/sta/v1.1"
+DEFAULT_TOP = 100
+MAX_TOP = 1000
+NOT_YET = {"$filter", "$expand", "$resultFormat"}
+KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", *NOT_YET}
+_SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((\d{1,18})\))?$")
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _interval(start: datetime | None, end: datetime | None) -> str | None:
+    if start is None:
+        return None
+    return f"{_time(start)}/{_time(end or start)}"
+
+
+@dataclass(frozen=True)
+class Nav:
+    name: str  # as the API names it
+    target: str  # entity set
+    accessor: str  # related manager or foreign key on the model
+    many: bool
+
+
+@dataclass(frozen=True)
+class EntitySet:
+    name: str
+    model: type[Model]
+    properties: dict[str, Callable[[Any], object]]
+    order: dict[str, str]  # API property -> ORM field, for $orderby
+    navigation: list[Nav] = field(default_factory=list)
+
+
+def _common(*names: str) -> dict[str, Callable[[Any], object]]:
+    getters: dict[str, Callable[[Any], object]] = {
+        "name": lambda o: o.name,
+        "description": lambda o: o.description,
+        "encodingType": lambda o: o.encoding_type,
+        "properties": lambda o: o.properties,
+    }
+    return {name: getters[name] for name in names}
+
+
+SETS: dict[str, EntitySet] = {
+    entity.name: entity
+    for entity in (
+        EntitySet(
+            "Things",
+            Thing,
+            _common("name", "description", "properties"),
+            {"id": "pk", "name": "name"},
+            [
+                Nav("Locations", "Locations", "locations", True),
+                Nav("HistoricalLocations", "HistoricalLocations", "historical_locations", True),
+                Nav("Datastreams", "Datastreams", "datastreams", True),
+            ],
+        ),
+        EntitySet(
+            "Locations",
+            Location,
+            {
+                **_common("name", "description", "encodingType"),
+                "location": lambda o: o.location,
+                **_common("properties"),
+            },
+            {"id": "pk", "name": "name"},
+            [
+                Nav("Things", "Things", "things", True),
+                Nav("HistoricalLocations", "HistoricalLocations", "historical_locations", True),
+            ],
+        ),
+        EntitySet(
+            "HistoricalLocations",
+            HistoricalLocation,
+            {"time": lambda o: _time(o.time)},
+            {"id": "pk", "time": "time"},
+            [
+                Nav("Thing", "Things", "thing", False),
+                Nav("Locations", "Locations", "locations", True),
+            ],
+        ),
+        EntitySet(
+            "Sensors",
+            Sensor,
+            {
+                **_common("name", "description", "encodingType"),
+                "metadata": lambda o: o.metadata,
+                **_common("properties"),
+            },
+            {"id": "pk", "name": "name"},
+            [Nav("Datastreams", "Datastreams", "datastreams", True)],
+        ),
+        EntitySet(
+            "ObservedProperties",
+            ObservedProperty,
+            {
+                "name": lambda o: o.name,
+                "definition": lambda o: o.definition,
+                "description": lambda o: o.description,
+                "properties": lambda o: o.properties,
+            },
+            {"id": "pk", "name": "name"},
+            [Nav("Datastreams", "Datastreams", "datastreams", True)],
+        ),
+        EntitySet(
+            "Datastreams",
+            Datastream,
+            {
+                **_common("name", "description"),
+                "observationType": lambda o: o.observation_type,
+                "unitOfMeasurement": lambda o: o.unit_of_measurement,
+                "observedArea": lambda o: o.observed_area,
+                "phenomenonTime": lambda o: _interval(o.phenomenon_start, o.phenomenon_end),
+                "resultTime": lambda o: _interval(o.result_start, o.result_end),
+                **_common("properties"),
+            },
+            {"id": "pk", "name": "name"},
+            [
+                Nav("Thing", "Things", "thing", False),
+                Nav("Sensor", "Sensors", "sensor", False),
+                Nav("ObservedProperty", "ObservedProperties", "observed_property", False),
+                Nav("Observations", "Observations", "observations", True),
+            ],
+        ),
+        EntitySet(
+            "Observations",
+            Observation,
+            {
+                "phenomenonTime": lambda o: (
+                    _interval(o.phenomenon_time, o.phenomenon_time_end)
+                    if o.phenomenon_time_end
+                    else _time(o.phenomenon_time)
+                ),
+                "resultTime": lambda o: _time(o.result_time),
+                "result": lambda o: o.result,
+                "resultQuality": lambda o: o.result_quality,
+                "parameters": lambda o: o.parameters,
+            },
+            {
+                "id": "pk",
+                "phenomenonTime": "phenomenon_time",
+                "resultTime": "result_time",
+                "result": "result_number",
+            },
+            [
+                Nav("Datastream", "Datastreams", "datastream", False),
+                Nav("FeatureOfInterest", "FeaturesOfInterest", "feature_of_interest", False),
+            ],
+        ),
+        EntitySet(
+            "FeaturesOfInterest",
+            FeatureOfInterest,
+            {
+                **_common("name", "description", "encodingType"),
+                "feature": lambda o: o.feature,
+                **_common("properties"),
+            },
+            {"id": "pk", "name": "name"},
+            [Nav("Observations", "Observations", "observations", True)],
+        ),
+    )
+}
+
+
+class StaError(Exception):
+    def __init__(self, code: int, message: str | Promise) -> None:
+        super().__init__(str(message))
+        self.code, self.message = code, message
+
+
+def _error(exc: StaError) -> JsonResponse:
+    texts = bilingual(exc.message)
+    return JsonResponse(
+        {"code": exc.code, "type": "error", "message": texts["en"], "messages": texts},
+        status=exc.code,
+    )
+
+
+def _link(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(f"{BASE}/{path}")
+
+
+def _entity(
+    request: HttpRequest, spec: EntitySet, obj: Model, select: list[str] | None
+) -> dict[str, Any]:
+    own = f"{spec.name}({obj.pk})"
+    body: dict[str, Any] = {}
+    if select is None or "id" in select:
+        body["@iot.id"] = obj.pk
+        body["@iot.selfLink"] = _link(request, own)
+    for name, getter in spec.properties.items():
+        if select is None or name in select:
+            body[name] = getter(obj)
+    for nav in spec.navigation:
+        if select is None or nav.name in select:
+            body[f"{nav.name}@iot.navigationLink"] = _link(request, f"{own}/{nav.name}")
+    return body
+
+
+def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for key in request.GET:
+        if not key.startswith("$"):
+            continue
+        if key not in KNOWN:
+            raise StaError(
+                400, message_format(_("Unbekannte Abfrageoption %(key)s."), {"key": key[:40]})
+            )
+        if key in NOT_YET:
+            raise StaError(
+                501,
+                message_format(
+                    _("%(key)s ist in Rathaus noch nicht umgesetzt (siehe docs/citydata.md)."),
+                    {"key": key},
+                ),
+            )
+    for key, default in (("$top", DEFAULT_TOP), ("$skip", 0)):
+        raw = request.GET.get(key, str(default))
+        if not raw.isdigit() or len(raw) > 12:
+            raise StaError(
+                400, message_format(_("%(key)s muss eine ganze Zahl ab 0 sein."), {"key": key})
+            )
+        options[key] = int(raw)
+    options["$top"] = min(options["$top"], MAX_TOP)  # bounded work per request: pages
+    count = request.GET.get("$count", "false")
+    if count not in ("true", "false"):
+        raise StaError(400, _("$count muss true oder false sein."))
+    options["$count"] = count == "true"
+    options["$orderby"] = []
+    for part in filter(None, (p.strip() for p in request.GET.get("$orderby", "").split(","))):
+        name, _sep, direction = part.partition(" ")
+        direction = direction.strip().lower() or "asc"
+        if name not in spec.order or direction not in ("asc", "desc"):
+            raise StaError(
+                400,
+                message_format(
+                    _("Nach „%(part)s“ kann %(set)s nicht sortiert werden."),
+                    {"part": part[:60], "set": spec.name},
+                ),
+            )
+        options["$orderby"].append(("-" if direction == "desc" else "") + spec.order[name])
+    select = request.GET.get("$select")
+    if select is not None:
+        names = [n.strip() for n in select.split(",") if n.strip()]
+        allowed = {"id", *spec.properties, *(nav.name for nav in spec.navigation)}
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise StaError(
+                400,
+                message_format(
+                    _("%(set)s hat keine Eigenschaft „%(name)s“."),
+                    {"set": spec.name, "name": (unknown or [""])[0][:60]},
+                ),
+            )
+        options["$select"] = names
+    return options
+
+
+def _collection(
+    request: HttpRequest, spec: EntitySet, queryset: QuerySet[Any], path: str
+) -> dict[str, Any]:
+    options = _options(request, spec)
+    ordered = queryset.order_by(*options["$orderby"], "pk")
+    top, skip = options["$top"], options["$skip"]
+    rows = list(ordered[skip : skip + top + 1])
+    body: dict[str, Any] = {}
+    if options["$count"]:
+        body["@iot.count"] = ordered.count()
+    if len(rows) > top:
+        rows = rows[:top]
+        query = {k: v for k, v in request.GET.items() if k != "$skip"}
+        query["$skip"] = str(skip + top)
+        query["$top"] = str(top)
+        body["@iot.nextLink"] = _link(request, path) + "?" + urlencode(query)
+    body["value"] = [_entity(request, spec, row, options.get("$select")) for row in rows]
+    return body
+
+
+def _resolve(path: str) -> tuple[EntitySet, Model | None, QuerySet[Any] | None, str | None]:
+    """(entity set, the entity or None, the collection or None, a property name or None)."""
+    segments = path.strip("/").split("/")
+    if len(segments) > 3:
+        raise StaError(400, _("Der Pfad ist zu tief verschachtelt."))
+    match = _SEGMENT.match(segments[0])
+    if not match or match.group(1) not in SETS:
+        raise StaError(404, _("Diese Ressource gibt es nicht."))
+    spec = SETS[match.group(1)]
+    entity: Model | None = None
+    collection: QuerySet[Any] | None = spec.model._default_manager.all()
+    if match.group(2) is not None:
+        entity = _get(spec, int(match.group(2)))
+        collection = None
+    for segment in segments[1:]:
+        if entity is None:
+            raise StaError(400, _("Eine Navigation braucht eine Entität mit ID."))
+        if segment == "$value":
+            raise StaError(501, _("$value ist in Rathaus noch nicht umgesetzt."))
+        nav = next((n for n in spec.navigation if n.name == segment), None)
+        if nav is None:
+            if segment in spec.properties and segment is segments[-1]:
+                return spec, entity, None, segment
+            raise StaError(404, _("Diese Ressource gibt es nicht."))
+        spec = SETS[nav.target]
+        if nav.many:
+            collection = getattr(entity, nav.accessor).all()
+            entity = None
+        else:
+            entity = getattr(entity, nav.accessor)
+            if entity is None:
+                raise StaError(404, _("Diese Ressource gibt es nicht."))
+            collection = None
+    return spec, entity, collection, None
+
+
+def _get(spec: EntitySet, pk: int) -> Model:
+    found = spec.model._default_manager.filter(pk=pk).first()
+    if found is None:
+        raise StaError(
+            404, message_format(_("%(set)s(%(id)s) gibt es nicht."), {"set": spec.name, "id": pk})
+        )
+    return found
+
+
+@require_safe
+def service(request: HttpRequest, path: str = "") -> JsonResponse:
+    if ratelimit_exceeded(scope="sta", key=client_address(request), rate="600/m"):
+        return _error(StaError(429, _("Zu viele Anfragen; bitte später erneut versuchen.")))
+    if not path.strip("/"):
+        return JsonResponse(
+            {
+                "value": [{"name": name, "url": _link(request, name)} for name in SETS],
+                "serverSettings": {
+                    "conformance": [
+                        "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+                        "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+                        "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+                    ]
+                },
+            }
+        )
+    try:
+        spec, entity, collection, prop = _resolve(path)
+        if prop is not None:
+            assert entity is not None  # noqa: S101 - _resolve returns a property with its entity
+            return JsonResponse({prop: spec.properties[prop](entity)})
+        if entity is not None:
+            options = _options(request, spec)
+            return JsonResponse(_entity(request, spec, entity, options.get("$select")))
+        assert collection is not None  # noqa: S101 - either an entity or a collection
+        return JsonResponse(_collection(request, spec, collection, path.strip("/")))
+    except StaError as exc:
+        return _error(exc)

@@ -1,0 +1,148 @@
+"""The SensorThings API's read part on the real Saxon air-quality data: entity sets, entities,
+navigation, query options, paging, and the errors of what is not (yet) implemented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rathaus.citydata.models import Datastream, Observation, Thing
+from rathaus.citydata.services import air_quality_load
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/sta/v1.1"
+
+
+@pytest.fixture
+def stations(db: None) -> Any:
+    return air_quality_load()
+
+
+def get(client: Client, path: str, **params: str) -> tuple[int, Any]:
+    response = client.get(BASE + path, params)
+    return response.status_code, response.json()
+
+
+def test_the_stations_are_loaded_once(stations: Any) -> None:
+    assert stations.things == 29
+    mitte = Thing.objects.get(name="Luftmessstation Leipzig-Mitte")
+    names = sorted(mitte.datastreams.values_list("observed_property__name", flat=True))
+    assert names == ["Benzol", "NO", "NO2", "PM10", "PM2.5", "SO2"]
+    no2 = mitte.datastreams.get(observed_property__name="NO2")
+    assert no2.observations.count() == 235  # hours with a reading; 0 means "not measured"
+    assert no2.phenomenon_start is not None and no2.phenomenon_end is not None
+    again = air_quality_load()
+    assert (again.things, again.observations) == (0, 0)
+    assert again.kept == stations.observations
+
+
+def test_the_service_root_lists_the_entity_sets(client: Client) -> None:
+    status, body = get(client, "/")
+
+    assert status == 200
+    assert [item["name"] for item in body["value"]] == [
+        "Things",
+        "Locations",
+        "HistoricalLocations",
+        "Sensors",
+        "ObservedProperties",
+        "Datastreams",
+        "Observations",
+        "FeaturesOfInterest",
+    ]
+    assert body["value"][0]["url"] == "http://testserver/api/sta/v1.1/Things"
+
+
+def test_a_collection_is_paged_with_a_count_and_a_next_link(client: Client, stations: Any) -> None:
+    status, first = get(client, "/Things", **{"$top": "10", "$count": "true", "$orderby": "name"})
+
+    assert status == 200
+    assert first["@iot.count"] == 29 and len(first["value"]) == 10
+    assert first["value"][0]["name"] == "Luftmessstation Annaberg-Buchholz"
+    seen = [thing["name"] for thing in first["value"]]
+    link = first["@iot.nextLink"]
+    while link:
+        page = client.get(link.replace("http://testserver", "")).json()
+        seen += [thing["name"] for thing in page["value"]]
+        link = page.get("@iot.nextLink")
+    assert len(seen) == 29 and seen == sorted(seen)
+
+
+def test_an_entity_has_its_links_and_navigation_works(client: Client, stations: Any) -> None:
+    mitte = Thing.objects.get(name="Luftmessstation Leipzig-Mitte")
+
+    status, thing = get(client, f"/Things({mitte.pk})")
+    assert status == 200
+    assert thing["@iot.id"] == mitte.pk
+    assert thing["@iot.selfLink"] == f"http://testserver{BASE}/Things({mitte.pk})"
+    assert thing["Datastreams@iot.navigationLink"].endswith(f"/Things({mitte.pk})/Datastreams")
+
+    status, streams = get(client, f"/Things({mitte.pk})/Datastreams", **{"$orderby": "name"})
+    assert [s["name"] for s in streams["value"]][:2] == ["Benzol Leipzig-Mitte", "NO Leipzig-Mitte"]
+    assert streams["value"][0]["unitOfMeasurement"]["symbol"] == "µg/m³"
+
+    status, places = get(client, f"/Things({mitte.pk})/Locations")
+    assert places["value"][0]["location"]["type"] == "Point"
+
+    no2 = Datastream.objects.get(thing=mitte, observed_property__name="NO2")
+    status, latest = get(
+        client,
+        f"/Datastreams({no2.pk})/Observations",
+        **{"$orderby": "phenomenonTime desc", "$top": "1"},
+    )
+    newest = Observation.objects.filter(datastream=no2).order_by("-phenomenon_time").first()
+    assert newest is not None
+    assert latest["value"][0]["result"] == newest.result_number
+    assert latest["value"][0]["phenomenonTime"] == newest.phenomenon_time.isoformat().replace(
+        "+00:00", "Z"
+    )
+
+    status, back = get(client, f"/Observations({newest.pk})/Datastream")
+    assert status == 200 and back["@iot.id"] == no2.pk
+    status, name = get(client, f"/Things({mitte.pk})/name")
+    assert name == {"name": "Luftmessstation Leipzig-Mitte"}
+
+
+def test_select_gives_only_the_named_properties(client: Client, stations: Any) -> None:
+    status, body = get(client, "/Things", **{"$select": "id,name", "$top": "1"})
+
+    assert status == 200
+    assert set(body["value"][0]) == {"@iot.id", "@iot.selfLink", "name"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "english"),
+    [
+        ("/Things", {"$filter": "name eq 'x'"}, 501, "not yet implemented"),
+        ("/Things", {"$expand": "Datastreams"}, 501, "not yet implemented"),
+        ("/Things", {"$frobnicate": "1"}, 400, "Unknown query option"),
+        ("/Things", {"$top": "-1"}, 400, "whole number"),
+        ("/Things", {"$orderby": "colour desc"}, 400, "cannot be sorted"),
+        ("/Things", {"$select": "colour"}, 400, "no property"),
+        ("/Things(99999999)", {}, 404, "does not exist"),
+        ("/Unicorns", {}, 404, "does not exist"),
+        ("/Things(1)/Datastreams(2)/Observations/x", {}, 400, "too deep"),
+        ("/Things({first})/$value", {}, 501, "not yet implemented"),
+    ],
+)
+def test_bad_requests_get_the_standard_error_shape(
+    client: Client, stations: Any, path: str, params: dict[str, str], status: int, english: str
+) -> None:
+    first = Thing.objects.order_by("pk").first()
+    assert first is not None
+    got, body = get(client, path.replace("{first}", str(first.pk)), **params)
+
+    assert got == status
+    assert body["code"] == status and body["type"] == "error"
+    assert english in body["message"]
+    assert body["messages"]["de"] != body["messages"]["en"]
+
+
+def test_a_billion_is_not_a_page(client: Client, stations: Any) -> None:
+    status, body = get(client, "/Observations", **{"$top": "1000000000"})
+
+    assert status == 200
+    assert len(body["value"]) == 1000  # bounded work per request; the rest follows by link
+    assert "%24skip=1000" in body["@iot.nextLink"]
