@@ -132,3 +132,16 @@ class Observation(models.Model):
     @property
     def result(self) -> object:
         return self.result_number if self.result_json is None else self.result_json
+
+
+class WriteToken(TimeStampedModel):
+    """A token of a sensor operator's software for writing observations (Bearer). Only its
+    SHA-256 is stored; ``prefix`` names it in lists and for revoking."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

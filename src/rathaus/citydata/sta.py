@@ -12,10 +12,11 @@ answers, with the message also in German and English.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,8 +24,10 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
+from rathaus.citydata import ingest
 from rathaus.citydata.models import (
     Datastream,
     FeatureOfInterest,
@@ -47,7 +50,7 @@ _SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((\d{1,18})\))?$")
 
 
 def _time(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def _interval(start: datetime | None, end: datetime | None) -> str | None:
@@ -363,10 +366,18 @@ def _get(spec: EntitySet, pk: int) -> Model:
     return found
 
 
-@require_safe
+@csrf_exempt  # writes authenticate by Bearer token, never by cookie
+@require_http_methods(["GET", "HEAD", "POST"])
 def service(request: HttpRequest, path: str = "") -> JsonResponse:
     if ratelimit_exceeded(scope="sta", key=client_address(request), rate="600/m"):
         return _error(StaError(429, _("Zu viele Anfragen; bitte später erneut versuchen.")))
+    if request.method == "POST":
+        try:
+            return _create(request, path.strip("/"))
+        except StaError as exc:
+            return _error(exc)
+        except ingest.RowError as exc:
+            return _error(StaError(400, exc.message))
     if not path.strip("/"):
         return JsonResponse(
             {
@@ -392,3 +403,52 @@ def service(request: HttpRequest, path: str = "") -> JsonResponse:
         return JsonResponse(_collection(request, spec, collection, path.strip("/")))
     except StaError as exc:
         return _error(exc)
+
+
+def _create(request: HttpRequest, path: str) -> JsonResponse:
+    """POST /Observations, /Datastreams(id)/Observations and /CreateObservations (DataArray)."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer ") or not ingest.write_token_valid(auth[7:].strip()):
+        return _error(
+            StaError(401, _("Schreiben braucht ein gültiges Token (Authorization: Bearer)."))
+        )
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise StaError(400, _("Der Inhalt ist kein JSON.")) from None
+    if path == "CreateObservations":
+        rows, reasons = ingest.data_array_rows(body)
+        valid = [row for row in rows if row is not None]
+        if not valid:
+            raise StaError(400, reasons[0] if reasons else _("Keine Beobachtung im DataArray."))
+        created = iter(ingest.observations_write(valid))
+        links = [
+            _link(request, f"Observations({next(created).pk})") if row is not None else "error"
+            for row in rows
+        ]
+        return JsonResponse(links, status=201, safe=False)
+    match = re.fullmatch(r"(?:Datastreams\((\d{1,18})\)/)?Observations", path)
+    if not match:
+        raise StaError(501, _("Anlegen geht in Rathaus bisher nur für Observations."))
+    if not isinstance(body, dict):
+        raise StaError(400, _("Eine Observation ist ein JSON-Objekt."))
+    stream_id = (
+        int(match.group(1)) if match.group(1) else (body.get("Datastream") or {}).get("@iot.id")
+    )
+    stream = (
+        ingest.datastreams_by_id({stream_id}).get(stream_id) if isinstance(stream_id, int) else None
+    )
+    if stream is None:
+        raise StaError(
+            400, message_format(_("Datastream %(id)s gibt es nicht."), {"id": str(stream_id)[:20]})
+        )
+    row = ingest.row_from(
+        datastream=stream,
+        phenomenon_time=body.get("phenomenonTime"),
+        result=body.get("result"),
+        result_time=body.get("resultTime"),
+    )
+    [observation] = ingest.observations_write([row])
+    response = JsonResponse(_entity(request, SETS["Observations"], observation, None), status=201)
+    response["Location"] = _link(request, f"Observations({observation.pk})")
+    return response

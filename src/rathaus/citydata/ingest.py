@@ -1,0 +1,198 @@
+"""Writing observations (SensorThings create and the DataArray extension): checking each
+row, writing them in one transaction per request, and each Datastream's time range once per
+batch. What the answer calls created is committed before the answer is sent."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.citydata.models import Datastream, Observation, WriteToken
+from rathaus.core.errors import message_format
+from rathaus.core.services import audit_entry_create
+
+MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
+MAX_ROWS = 100_000  # per request; larger uploads are split by the client
+
+
+class RowError(ValueError):
+    def __init__(self, message: str | Promise) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Row:
+    datastream_id: int
+    phenomenon_time: datetime
+    phenomenon_end: datetime | None
+    result_time: datetime | None
+    result: object
+
+
+def write_token_create(*, name: str, actor: AbstractBaseUser | None) -> tuple[WriteToken, str]:
+    token = "rs_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        record = WriteToken.objects.create(
+            name=name[:100],
+            prefix=token[:10],
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        )
+        audit_entry_create(
+            actor=actor,
+            action="citydata.write_token.create",
+            object_type="citydata.writetoken",
+            object_id=record.pk,
+            after={"name": record.name, "prefix": record.prefix},
+        )
+    return record, token
+
+
+def write_token_valid(token: str) -> bool:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return WriteToken.objects.filter(token_hash=digest, revoked_at__isnull=True).exists()
+
+
+def parse_time(value: object, what: str) -> tuple[datetime, datetime | None]:
+    """An ISO 8601 instant or interval ``start/end``, with a zone (a time without one is
+    ambiguous by an hour or two and refused)."""
+    if not isinstance(value, str) or not value:
+        raise RowError(message_format(_("%(what)s fehlt oder ist kein Text."), {"what": what}))
+    parts = value.split("/")
+    if len(parts) > 2:
+        raise RowError(message_format(_("%(what)s ist keine Zeit nach ISO 8601."), {"what": what}))
+    moments = []
+    for part in parts:
+        try:
+            moment = datetime.fromisoformat(part.replace("Z", "+00:00"))
+        except ValueError:
+            raise RowError(
+                message_format(_("%(what)s ist keine Zeit nach ISO 8601."), {"what": what})
+            ) from None
+        if timezone.is_naive(moment):
+            raise RowError(
+                message_format(
+                    _("%(what)s braucht eine Zeitzone (z. B. 2026-11-27T08:00:00Z)."),
+                    {"what": what},
+                )
+            )
+        moments.append(moment)
+    if len(moments) == 2 and moments[1] < moments[0]:
+        raise RowError(message_format(_("%(what)s endet vor dem Anfang."), {"what": what}))
+    return moments[0], (moments[1] if len(moments) == 2 else None)
+
+
+def row_from(
+    *, datastream: Datastream, phenomenon_time: object, result: object, result_time: object = None
+) -> Row:
+    start, end = parse_time(phenomenon_time, "phenomenonTime")
+    when = parse_time(result_time, "resultTime")[0] if result_time is not None else None
+    if datastream.observation_type == MEASUREMENT and (
+        isinstance(result, bool)
+        or not isinstance(result, int | float)
+        or not math.isfinite(float(result))
+    ):
+        raise RowError(_("Dieser Datastream erwartet eine Zahl als result."))
+    return Row(datastream.pk, start, end, when, result)
+
+
+def observations_write(rows: Sequence[Row]) -> list[Observation]:
+    """All rows in one transaction; each touched Datastream's phenomenon time range widened
+    once (not once per row)."""
+    if len(rows) > MAX_ROWS:
+        raise RowError(
+            message_format(_("Höchstens %(max)s Beobachtungen je Anfrage."), {"max": MAX_ROWS})
+        )
+    observations = [
+        Observation(
+            datastream_id=row.datastream_id,
+            phenomenon_time=row.phenomenon_time,
+            phenomenon_time_end=row.phenomenon_end,
+            result_time=row.result_time,
+            result_number=float(row.result) if isinstance(row.result, int | float) else None,
+            result_json=None if isinstance(row.result, int | float) else row.result,
+        )
+        for row in rows
+    ]
+    ranges: dict[int, tuple[datetime, datetime]] = {}
+    for row in rows:
+        end = row.phenomenon_end or row.phenomenon_time
+        low, high = ranges.get(row.datastream_id, (row.phenomenon_time, end))
+        ranges[row.datastream_id] = (min(low, row.phenomenon_time), max(high, end))
+    with transaction.atomic():
+        created = Observation.objects.bulk_create(observations, batch_size=5000)
+        streams = Datastream.objects.select_for_update().filter(pk__in=list(ranges))
+        for stream in streams:
+            low, high = ranges[stream.pk]
+            stream.phenomenon_start = min(filter(None, (stream.phenomenon_start, low)))
+            stream.phenomenon_end = max(filter(None, (stream.phenomenon_end, high)))
+            stream.save(update_fields=["phenomenon_start", "phenomenon_end", "updated_at"])
+    return created
+
+
+def datastreams_by_id(ids: set[int]) -> dict[int, Datastream]:
+    return Datastream.objects.in_bulk(list(ids))
+
+
+def data_array_rows(body: Any) -> tuple[list[Row | None], list[str]]:
+    """The rows of a DataArray request (``/CreateObservations``): per row a Row or None
+    with the reason."""
+    if not isinstance(body, list):
+        raise RowError(_("CreateObservations erwartet eine Liste von DataArrays."))
+    wanted: set[int] = set()
+    for block in body:
+        stream = block.get("Datastream", {}) if isinstance(block, dict) else {}
+        if isinstance(stream, dict) and isinstance(stream.get("@iot.id"), int):
+            wanted.add(stream["@iot.id"])
+    streams = datastreams_by_id(wanted)
+    rows: list[Row | None] = []
+    reasons: list[str] = []
+    for block in body:
+        if not isinstance(block, dict):
+            raise RowError(_("Jedes DataArray ist ein Objekt."))
+        stream_id = (block.get("Datastream") or {}).get("@iot.id")
+        stream = streams.get(stream_id) if isinstance(stream_id, int) else None
+        components = block.get("components")
+        data = block.get("dataArray")
+        if stream is None:
+            raise RowError(
+                message_format(_("Datastream %(id)s gibt es nicht."), {"id": str(stream_id)[:20]})
+            )
+        if (
+            not isinstance(components, list)
+            or "phenomenonTime" not in components
+            or "result" not in components
+            or not isinstance(data, list)
+        ):
+            raise RowError(
+                _("Ein DataArray braucht components mit phenomenonTime und result und dataArray.")
+            )
+        at = {name: i for i, name in enumerate(components)}
+        for values in data:
+            try:
+                if not isinstance(values, list) or len(values) != len(components):
+                    raise RowError(_("Eine Zeile passt nicht zu components."))
+                rows.append(
+                    row_from(
+                        datastream=stream,
+                        phenomenon_time=values[at["phenomenonTime"]],
+                        result=values[at["result"]],
+                        result_time=values[at["resultTime"]] if "resultTime" in at else None,
+                    )
+                )
+                reasons.append("")
+            except RowError as exc:
+                rows.append(None)
+                reasons.append(str(exc.message))
+    return rows, reasons

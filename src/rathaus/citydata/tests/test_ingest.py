@@ -1,0 +1,150 @@
+"""Writing observations through the SensorThings API: one at a time and as DataArray, with a
+token; what is acknowledged is stored; bad rows get clear errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from rathaus.citydata.ingest import write_token_create
+from rathaus.citydata.models import Datastream, Observation, ObservedProperty, Sensor, Thing
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/sta/v1.1"
+
+
+@pytest.fixture
+def stream(db: None) -> Datastream:
+    return Datastream.objects.create(
+        name="Zählstelle Jahnallee, Fahrräder",
+        unit_of_measurement={"name": "Anzahl", "symbol": "1", "definition": ""},
+        thing=Thing.objects.create(name="Zählstelle Jahnallee"),
+        sensor=Sensor.objects.create(name="Induktionsschleife"),
+        observed_property=ObservedProperty.objects.create(
+            name="Fahrräder je Stunde", definition="https://example.org/bikes"
+        ),
+    )
+
+
+@pytest.fixture
+def token(db: None) -> str:
+    return write_token_create(name="Verkehrszählung", actor=None)[1]
+
+
+def post(client: Client, path: str, body: Any, token: str = "") -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        BASE + path, json.dumps(body), content_type="application/json", headers=headers
+    )
+
+
+def test_an_observation_is_created_and_the_datastream_knows_its_time_range(
+    client: Client, stream: Datastream, token: str
+) -> None:
+    response = post(
+        client,
+        f"/Datastreams({stream.pk})/Observations",
+        {"phenomenonTime": "2026-11-27T08:00:00+01:00", "result": 412},
+        token,
+    )
+
+    assert response.status_code == 201
+    stored = Observation.objects.get(datastream=stream)
+    assert stored.result_number == 412
+    assert response["Location"].endswith(f"/Observations({stored.pk})")
+    assert response.json()["phenomenonTime"] == "2026-11-27T07:00:00Z"
+    stream.refresh_from_db()
+    assert stream.phenomenon_start == stream.phenomenon_end == stored.phenomenon_time
+
+
+def test_a_data_array_is_written_in_one_go_and_bad_rows_are_marked(
+    client: Client, stream: Datastream, token: str
+) -> None:
+    body = [
+        {
+            "Datastream": {"@iot.id": stream.pk},
+            "components": ["phenomenonTime", "result"],
+            "dataArray@iot.count": 4,
+            "dataArray": [
+                ["2026-11-27T08:00:00Z", 10],
+                ["2026-11-27T09:00:00Z", 12.5],
+                ["2026-11-27T10:00:00", 13],  # no zone
+                ["2026-11-27T11:00:00Z", "viele"],  # not a number
+            ],
+        }
+    ]
+    response = post(client, "/CreateObservations", body, token)
+
+    assert response.status_code == 201
+    links = response.json()
+    assert links[2:] == ["error", "error"]
+    assert all(
+        link.startswith("http://testserver/api/sta/v1.1/Observations(") for link in links[:2]
+    )
+    assert sorted(Observation.objects.values_list("result_number", flat=True)) == [10.0, 12.5]
+    stream.refresh_from_db()
+    assert stream.phenomenon_start.isoformat() == "2026-11-27T08:00:00+00:00"
+    assert stream.phenomenon_end.isoformat() == "2026-11-27T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "english"),
+    [
+        (
+            "/Observations",
+            {
+                "phenomenonTime": "2026-11-27T08:00:00Z",
+                "result": 1,
+                "Datastream": {"@iot.id": 999999},
+            },
+            "does not exist",
+        ),
+        (
+            "/Observations",
+            {"phenomenonTime": "2026-11-27T08:00:00", "result": 1},
+            "needs a time zone",
+        ),
+        ("/Observations", {"phenomenonTime": "gestern", "result": 1}, "not an ISO 8601 time"),
+        (
+            "/Observations",
+            {"phenomenonTime": "2026-11-27T08:00:00Z", "result": "hoch"},
+            "expects a number",
+        ),
+        ("/Observations", [1, 2], "JSON object"),
+        ("/CreateObservations", {"not": "a list"}, "list of DataArrays"),
+        ("/Things", {"name": "x"}, "only for Observations"),
+    ],
+)
+def test_bad_writes_get_clear_errors_and_store_nothing(
+    client: Client, stream: Datastream, token: str, path: str, body: Any, english: str
+) -> None:
+    if isinstance(body, dict) and "Datastream" not in body and path == "/Observations":
+        body = {**body, "Datastream": {"@iot.id": stream.pk}}
+    response = post(client, path, body, token)
+
+    assert response.status_code in (400, 501)
+    assert english in response.json()["message"]
+    assert Observation.objects.count() == 0
+
+
+def test_writing_needs_a_valid_token(client: Client, stream: Datastream, token: str) -> None:
+    body = {"phenomenonTime": "2026-11-27T08:00:00Z", "result": 1}
+    assert post(client, f"/Datastreams({stream.pk})/Observations", body).status_code == 401
+    assert (
+        post(client, f"/Datastreams({stream.pk})/Observations", body, "rs_wrong").status_code == 401
+    )
+    assert Observation.objects.count() == 0
+
+
+def test_the_command_prints_a_working_token(
+    client: Client, stream: Datastream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("create-sensor-token", "Stadtwerke")
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+
+    body = {"phenomenonTime": "2026-11-27T08:00:00Z", "result": 3}
+    assert post(client, f"/Datastreams({stream.pk})/Observations", body, token).status_code == 201
