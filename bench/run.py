@@ -15,6 +15,8 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
 6. Transit (bench/transit.py): the Ulm GTFS feed's import, departures and 1,000 journeys
    in-process and through the HTTP API next to straightforward pure-Python versions, and the
    ÖV-Güteklassen of the whole network, on SQLite and PostgreSQL.
+7. City data (bench/citydata.py): observations per second through the SensorThings DataArray
+   extension on PostgreSQL, next to single-row INSERTs.
 """
 
 from __future__ import annotations
@@ -194,10 +196,13 @@ def main() -> None:
     from bench import transit
 
     transport = transit.main()
-    skipped = sum(0 if "postgresql" in r else 1 for r in (searched, submitted, inboxes, transport))
+    from bench import citydata
+
+    sensors = citydata.main()
+    runs = (searched, submitted, inboxes, transport, sensors)
+    skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(
-        f"bench: {2 + len(searched) + len(submitted) + len(inboxes) + len(transport)} "
-        "benchmark runs done, "
+        f"bench: {2 + sum(len(r) for r in runs)} benchmark runs done, "
         f"{skipped} skipped"
         f"{' (PostgreSQL not reachable)' if skipped else ''}, 0 rejected, "
         f"in {time.monotonic() - started:.0f} s (details in {WORK})"
