@@ -422,10 +422,8 @@ def _create(request: HttpRequest, path: str) -> JsonResponse:
         if not valid:
             raise StaError(400, reasons[0] if reasons else _("Keine Beobachtung im DataArray."))
         created = iter(ingest.observations_write(valid))
-        links = [
-            _link(request, f"Observations({next(created).pk})") if row is not None else "error"
-            for row in rows
-        ]
+        prefix = _link(request, "Observations(")
+        links = [f"{prefix}{next(created)})" if row is not None else "error" for row in rows]
         return JsonResponse(links, status=201, safe=False)
     match = re.fullmatch(r"(?:Datastreams\((\d{1,18})\)/)?Observations", path)
     if not match:
@@ -448,7 +446,8 @@ def _create(request: HttpRequest, path: str) -> JsonResponse:
         result=body.get("result"),
         result_time=body.get("resultTime"),
     )
-    [observation] = ingest.observations_write([row])
+    [pk] = ingest.observations_write([row])
+    observation = Observation.objects.get(pk=pk)
     response = JsonResponse(_entity(request, SETS["Observations"], observation, None), status=201)
     response["Location"] = _link(request, f"Observations({observation.pk})")
     return response

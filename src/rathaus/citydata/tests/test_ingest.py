@@ -148,3 +148,32 @@ def test_the_command_prints_a_working_token(
 
     body = {"phenomenonTime": "2026-11-27T08:00:00Z", "result": 3}
     assert post(client, f"/Datastreams({stream.pk})/Observations", body, token).status_code == 201
+
+
+def test_other_result_types_are_kept_as_they_came(
+    client: Client, stream: Datastream, token: str
+) -> None:
+    stream.observation_type = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Observation"
+    stream.save()
+    body = [
+        {
+            "Datastream": {"@iot.id": stream.pk},
+            "components": ["phenomenonTime", "result", "resultTime"],
+            "dataArray": [
+                ["2026-11-27T08:00:00Z", {"frei": 12, "belegt": 88}, "2026-11-27T08:00:05Z"],
+                [
+                    "2026-11-27T08:00:00Z/2026-11-27T09:00:00Z",
+                    "geschlossen",
+                    "2026-11-27T09:00:01Z",
+                ],
+            ],
+        }
+    ]
+    links = post(client, "/CreateObservations", body, token).json()
+
+    first = client.get(links[0].replace("http://testserver", "")).json()
+    second = client.get(links[1].replace("http://testserver", "")).json()
+    assert first["result"] == {"frei": 12, "belegt": 88}
+    assert first["resultTime"] == "2026-11-27T08:00:05Z"
+    assert second["result"] == "geschlossen"
+    assert second["phenomenonTime"] == "2026-11-27T08:00:00Z/2026-11-27T09:00:00Z"
