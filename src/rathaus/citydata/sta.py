@@ -3,8 +3,8 @@
 Implemented: the service root; every entity set, an entity by id, navigation from an entity
 to its related entities (``Things(1)/Datastreams``) and to a single property
 (``Things(1)/name``); ``@iot.id``, ``@iot.selfLink`` and ``<Navigation>@iot.navigationLink``;
-``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby`` and ``$select``;
-server-side paging with ``@iot.nextLink``. Not yet: ``$filter``, ``$expand``,
+``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby``, ``$select`` and
+``$filter`` (sta_filter.py); server-side paging with ``@iot.nextLink``. Not yet: ``$expand``,
 ``$resultFormat``, ``/$value``, writes and MultiDatastreams: they answer 501 (listed in
 docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as FROST-Server
 answers, with the message also in German and English.
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from rathaus.citydata import ingest
+from rathaus.citydata import ingest, sta_filter
 from rathaus.citydata.models import (
     Datastream,
     FeatureOfInterest,
@@ -44,8 +44,15 @@ from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 BASE = "/api/sta/v1.1"
 DEFAULT_TOP = 100
 MAX_TOP = 1000
-NOT_YET = {"$filter", "$expand", "$resultFormat"}
-KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", *NOT_YET}
+NOT_YET = {"$expand", "$resultFormat"}
+KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", "$filter", *NOT_YET}
+# besides the sortable properties, these can be filtered on
+EXTRA_FILTERS = {
+    "description": "description",
+    "definition": "definition",
+    "observationType": "observation_type",
+    "encodingType": "encoding_type",
+}
 _SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((\d{1,18})\))?$")
 
 
@@ -284,6 +291,12 @@ def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
                 ),
             )
         options["$orderby"].append(("-" if direction == "desc" else "") + spec.order[name])
+    condition = request.GET.get("$filter")
+    if condition is not None:
+        try:
+            options["$filter"] = sta_filter.filter_q(condition, lambda path: _field(spec, path))
+        except sta_filter.FilterError as exc:
+            raise StaError(exc.code, exc.message) from None
     select = request.GET.get("$select")
     if select is not None:
         names = [n.strip() for n in select.split(",") if n.strip()]
@@ -301,10 +314,35 @@ def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
     return options
 
 
+def _field(spec: EntitySet, path: str) -> str | None:
+    """The ORM field of a property path in $filter: ``name``, or through a single related
+    entity ``Datastream/id``, ``Thing/name``."""
+    own = _own_field(spec, path)
+    if own is not None:
+        return own
+    head, _sep, rest = path.partition("/")
+    nav = next((n for n in spec.navigation if n.name == head and not n.many), None)
+    if nav is None or not rest or "/" in rest:
+        return None
+    target = _own_field(SETS[nav.target], rest)
+    return None if target is None else f"{nav.accessor}__{'id' if target == 'pk' else target}"
+
+
+def _own_field(spec: EntitySet, name: str) -> str | None:
+    if name in spec.order:
+        return spec.order[name]
+    field_name = EXTRA_FILTERS.get(name)
+    if field_name and any(f.name == field_name for f in spec.model._meta.get_fields()):
+        return field_name
+    return None
+
+
 def _collection(
     request: HttpRequest, spec: EntitySet, queryset: QuerySet[Any], path: str
 ) -> dict[str, Any]:
     options = _options(request, spec)
+    if "$filter" in options:
+        queryset = queryset.filter(options["$filter"])
     ordered = queryset.order_by(*options["$orderby"], "pk")
     top, skip = options["$top"], options["$skip"]
     rows = list(ordered[skip : skip + top + 1])

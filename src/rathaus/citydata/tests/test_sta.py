@@ -115,7 +115,21 @@ def test_select_gives_only_the_named_properties(client: Client, stations: Any) -
 @pytest.mark.parametrize(
     ("path", "params", "status", "english"),
     [
-        ("/Things", {"$filter": "name eq 'x'"}, 501, "not yet implemented"),
+        (
+            "/Things",
+            {"$filter": "geo.distance(location, geography'POINT(12 51)') lt 1"},
+            501,
+            "not yet implemented",
+        ),
+        ("/Things", {"$filter": "name eq"}, 400, "$filter is malformed"),
+        ("/Things", {"$filter": "colour eq 'blau'"}, 400, "does not know the property"),
+        (
+            "/Things",
+            {"$filter": "((((((((((((((((((((((name eq 'x'))))))))))))))))))))))"},
+            400,
+            "nested too deep",
+        ),
+        ("/Things", {"$filter": "x" * 3000}, 400, "longer than"),
         ("/Things", {"$expand": "Datastreams"}, 501, "not yet implemented"),
         ("/Things", {"$frobnicate": "1"}, 400, "Unknown query option"),
         ("/Things", {"$top": "-1"}, 400, "whole number"),
@@ -146,3 +160,65 @@ def test_a_billion_is_not_a_page(client: Client, stations: Any) -> None:
     assert status == 200
     assert len(body["value"]) == 1000  # bounded work per request; the rest follows by link
     assert "%24skip=1000" in body["@iot.nextLink"]
+
+
+def _names(client: Client, path: str, condition: str) -> list[str]:
+    status, body = get(client, path, **{"$filter": condition, "$orderby": "name", "$top": "1000"})
+    assert status == 200, body
+    return [item.get("name") for item in body["value"]]
+
+
+def test_filter_compares_combines_and_calls_functions(client: Client, stations: Any) -> None:
+    leipzig = sorted(Thing.objects.filter(name__contains="Leipzig-").values_list("name", flat=True))
+    assert len(leipzig) == 4
+    assert _names(client, "/Things", "substringof('Leipzig-', name)") == leipzig
+    assert _names(client, "/Things", "startswith(name, 'Luftmessstation Leipzig')") == leipzig
+    assert _names(
+        client, "/Things", "endswith(name, 'Mitte') and not contains(name, 'Chemnitz')"
+    ) == ["Luftmessstation Leipzig-Mitte"]
+    assert _names(
+        client, "/Things", "name eq 'Luftmessstation Borna' or name eq 'Luftmessstation Freiberg'"
+    ) == ["Luftmessstation Borna", "Luftmessstation Freiberg"]
+    assert len(_names(client, "/Things", "tolower(name) ne 'luftmessstation borna'")) == 28
+    assert _names(client, "/ObservedProperties", "length(name) eq 5") == ["PM2.5"]
+
+
+def test_filter_on_observations_by_time_result_and_datastream(
+    client: Client, stations: Any
+) -> None:
+    mitte = Thing.objects.get(name="Luftmessstation Leipzig-Mitte")
+    no2 = Datastream.objects.get(thing=mitte, observed_property__name="NO2")
+    first = no2.observations.order_by("phenomenon_time").first()
+    assert first is not None
+    day = first.phenomenon_time.date()
+    start, end = f"{day}T00:00:00Z", f"{day}T23:59:59Z"
+    condition = (
+        f"Datastream/id eq {no2.pk} and phenomenonTime ge {start} "
+        f"and phenomenonTime le {end} and result gt 10"
+    )
+    status, body = get(client, "/Observations", **{"$filter": condition, "$count": "true"})
+
+    expected = no2.observations.filter(
+        phenomenon_time__gte=start, phenomenon_time__lte=end, result_number__gt=10
+    )
+    assert status == 200
+    assert body["@iot.count"] == expected.count() > 0
+    assert all(item["result"] > 10 for item in body["value"])
+    # arithmetic and date parts: the same hours in another spelling
+    status, same = get(
+        client,
+        "/Observations",
+        **{
+            "$filter": f"Datastream/id eq {no2.pk} and year(phenomenonTime) eq {day.year} and "
+            f"month(phenomenonTime) eq {day.month} and day(phenomenonTime) eq {day.day} "
+            "and result sub 10 gt 0",
+            "$count": "true",
+        },
+    )
+    assert same["@iot.count"] == expected.count()
+    status, streams = get(
+        client,
+        "/Datastreams",
+        **{"$filter": "Thing/name eq 'Luftmessstation Leipzig-Mitte'", "$count": "true"},
+    )
+    assert streams["@iot.count"] == 6
