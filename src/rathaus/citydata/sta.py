@@ -1,20 +1,21 @@
-"""The OGC SensorThings API 1.1, read part, under /api/sta/v1.1/ (first slice of issue 8).
+"""The OGC SensorThings API 1.1 under /api/sta/v1.1/ (issue 8, in progress).
 
 Implemented: the service root; every entity set, an entity by id, navigation from an entity
 to its related entities (``Things(1)/Datastreams``) and to a single property
 (``Things(1)/name``); ``@iot.id``, ``@iot.selfLink`` and ``<Navigation>@iot.navigationLink``;
-``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby``, ``$select`` and
-``$filter`` (sta_filter.py); server-side paging with ``@iot.nextLink``. Not yet: ``$expand``,
-``$resultFormat``, ``/$value``, writes and MultiDatastreams: they answer 501 (listed in
-docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as FROST-Server
-answers, with the message also in German and English.
+``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby``, ``$select``,
+``$filter`` (sta_filter.py) and ``$expand`` with nested options; server-side paging with
+``@iot.nextLink``; creating Observations, singly and as DataArray (ingest.py). Not yet:
+``$resultFormat``, ``/$value``, creating other entities, updates, deletes, MultiDatastreams:
+501 (listed in docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as
+FROST-Server answers, with the message also in German and English.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,8 +45,10 @@ from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 BASE = "/api/sta/v1.1"
 DEFAULT_TOP = 100
 MAX_TOP = 1000
-NOT_YET = {"$expand", "$resultFormat"}
-KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", "$filter", *NOT_YET}
+NOT_YET = {"$resultFormat"}
+MAX_EXPAND_DEPTH = 3
+MAX_EXPAND_TOP = 100  # per expanded collection of each entity: bounded work per request
+KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", "$filter", "$expand", *NOT_YET}
 # besides the sortable properties, these can be filtered on
 EXTRA_FILTERS = {
     "description": "description",
@@ -233,7 +236,11 @@ def _link(request: HttpRequest, path: str) -> str:
 
 
 def _entity(
-    request: HttpRequest, spec: EntitySet, obj: Model, select: list[str] | None
+    request: HttpRequest,
+    spec: EntitySet,
+    obj: Model,
+    select: list[str] | None,
+    expand: list[Expand] | None = None,
 ) -> dict[str, Any]:
     own = f"{spec.name}({obj.pk})"
     body: dict[str, Any] = {}
@@ -246,12 +253,19 @@ def _entity(
     for nav in spec.navigation:
         if select is None or nav.name in select:
             body[f"{nav.name}@iot.navigationLink"] = _link(request, f"{own}/{nav.name}")
+    if expand:
+        body.update(_expanded(request, obj, expand))
     return body
 
 
 def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
+    return _options_from(request.GET, spec, depth=0)
+
+
+def _options_from(params: Mapping[str, str], spec: EntitySet, *, depth: int) -> dict[str, Any]:
+    """The query options of a request, or of one ``$expand`` item (``depth`` > 0)."""
     options: dict[str, Any] = {}
-    for key in request.GET:
+    for key in params:
         if not key.startswith("$"):
             continue
         if key not in KNOWN:
@@ -267,19 +281,19 @@ def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
                 ),
             )
     for key, default in (("$top", DEFAULT_TOP), ("$skip", 0)):
-        raw = request.GET.get(key, str(default))
+        raw = params.get(key, str(default))
         if not raw.isdigit() or len(raw) > 12:
             raise StaError(
                 400, message_format(_("%(key)s muss eine ganze Zahl ab 0 sein."), {"key": key})
             )
         options[key] = int(raw)
     options["$top"] = min(options["$top"], MAX_TOP)  # bounded work per request: pages
-    count = request.GET.get("$count", "false")
+    count = params.get("$count", "false")
     if count not in ("true", "false"):
         raise StaError(400, _("$count muss true oder false sein."))
     options["$count"] = count == "true"
     options["$orderby"] = []
-    for part in filter(None, (p.strip() for p in request.GET.get("$orderby", "").split(","))):
+    for part in filter(None, (p.strip() for p in params.get("$orderby", "").split(","))):
         name, _sep, direction = part.partition(" ")
         direction = direction.strip().lower() or "asc"
         if name not in spec.order or direction not in ("asc", "desc"):
@@ -291,13 +305,13 @@ def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
                 ),
             )
         options["$orderby"].append(("-" if direction == "desc" else "") + spec.order[name])
-    condition = request.GET.get("$filter")
+    condition = params.get("$filter")
     if condition is not None:
         try:
             options["$filter"] = sta_filter.filter_q(condition, lambda path: _field(spec, path))
         except sta_filter.FilterError as exc:
             raise StaError(exc.code, exc.message) from None
-    select = request.GET.get("$select")
+    select = params.get("$select")
     if select is not None:
         names = [n.strip() for n in select.split(",") if n.strip()]
         allowed = {"id", *spec.properties, *(nav.name for nav in spec.navigation)}
@@ -311,7 +325,119 @@ def _options(request: HttpRequest, spec: EntitySet) -> dict[str, Any]:
                 ),
             )
         options["$select"] = names
+    expand = params.get("$expand")
+    if expand is not None:
+        options["$expand"] = _expand_items(expand, spec, depth=depth + 1)
     return options
+
+
+@dataclass
+class Expand:
+    nav: Nav
+    options: dict[str, Any]
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` outside parentheses and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise StaError(400, _("$expand hat eine Klammer zu viel."))
+        elif not quoted and depth == 0 and ch == separator:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth != 0 or quoted:
+        raise StaError(
+            400, _("$expand hat eine offene Klammer oder ein offenes Anführungszeichen.")
+        )
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _expand_items(text: str, spec: EntitySet, *, depth: int) -> list[Expand]:
+    """``Datastreams($top=1;$orderby=phenomenonTime desc),Locations,Datastreams/Sensor``."""
+    if depth > MAX_EXPAND_DEPTH:
+        raise StaError(
+            400,
+            message_format(_("$expand geht höchstens %(n)s Ebenen tief."), {"n": MAX_EXPAND_DEPTH}),
+        )
+    items: list[Expand] = []
+    for part in _split(text, ","):
+        name, _paren, inner = part.partition("(")
+        head, _slash, rest = name.strip().partition("/")
+        nav = next((n for n in spec.navigation if n.name == head), None)
+        if nav is None:
+            raise StaError(
+                400,
+                message_format(
+                    _("%(set)s hat keine Navigation „%(name)s“."),
+                    {"set": spec.name, "name": head[:60]},
+                ),
+            )
+        params: dict[str, str] = {}
+        if inner and not inner.endswith(")"):
+            raise StaError(
+                400, _("$expand hat eine offene Klammer oder ein offenes Anführungszeichen.")
+            )
+        if rest:
+            # a path (Datastreams/Observations(...)): its options belong to its last step
+            params["$expand"] = rest + (f"({inner}" if inner else "")
+        elif inner:
+            for option in _split(inner[:-1], ";"):
+                key, equals, value = option.partition("=")
+                if not equals:
+                    raise StaError(400, _("Eine Option in $expand braucht die Form $name=Wert."))
+                params[key.strip()] = value.strip()
+        items.append(Expand(nav, _options_from(params, SETS[nav.target], depth=depth)))
+    return items
+
+
+def _expanded(request: HttpRequest, obj: Model, items: list[Expand]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for item in items:
+        target = SETS[item.nav.target]
+        options = item.options
+        if not item.nav.many:
+            related = getattr(obj, item.nav.accessor)
+            body[item.nav.name] = (
+                None
+                if related is None
+                else _entity(
+                    request, target, related, options.get("$select"), options.get("$expand")
+                )
+            )
+            continue
+        queryset = getattr(obj, item.nav.accessor).all()
+        if "$filter" in options:
+            queryset = queryset.filter(options["$filter"])
+        queryset = queryset.order_by(*options["$orderby"], "pk")
+        top, skip = min(options["$top"], MAX_EXPAND_TOP), options["$skip"]
+        rows = list(queryset[skip : skip + top + 1])
+        if options["$count"]:
+            body[f"{item.nav.name}@iot.count"] = queryset.count()
+        if len(rows) > top:
+            rows = rows[:top]
+            body[f"{item.nav.name}@iot.nextLink"] = _link(
+                request,
+                f"{_own_path(obj)}/{item.nav.name}?"
+                + urlencode({"$top": str(top), "$skip": str(skip + top)}),
+            )
+        body[item.nav.name] = [
+            _entity(request, target, row, options.get("$select"), options.get("$expand"))
+            for row in rows
+        ]
+    return body
+
+
+def _own_path(obj: Model) -> str:
+    spec = next(entity for entity in SETS.values() if isinstance(obj, entity.model))
+    return f"{spec.name}({obj.pk})"
 
 
 def _field(spec: EntitySet, path: str) -> str | None:
@@ -355,7 +481,9 @@ def _collection(
         query["$skip"] = str(skip + top)
         query["$top"] = str(top)
         body["@iot.nextLink"] = _link(request, path) + "?" + urlencode(query)
-    body["value"] = [_entity(request, spec, row, options.get("$select")) for row in rows]
+    body["value"] = [
+        _entity(request, spec, row, options.get("$select"), options.get("$expand")) for row in rows
+    ]
     return body
 
 
@@ -436,7 +564,9 @@ def service(request: HttpRequest, path: str = "") -> JsonResponse:
             return JsonResponse({prop: spec.properties[prop](entity)})
         if entity is not None:
             options = _options(request, spec)
-            return JsonResponse(_entity(request, spec, entity, options.get("$select")))
+            return JsonResponse(
+                _entity(request, spec, entity, options.get("$select"), options.get("$expand"))
+            )
         assert collection is not None  # noqa: S101 - either an entity or a collection
         return JsonResponse(_collection(request, spec, collection, path.strip("/")))
     except StaError as exc:

@@ -130,7 +130,15 @@ def test_select_gives_only_the_named_properties(client: Client, stations: Any) -
             "nested too deep",
         ),
         ("/Things", {"$filter": "x" * 3000}, 400, "longer than"),
-        ("/Things", {"$expand": "Datastreams"}, 501, "not yet implemented"),
+        ("/Things", {"$resultFormat": "dataArray"}, 501, "not yet implemented"),
+        ("/Things", {"$expand": "Sensors"}, 400, "no navigation"),
+        ("/Things", {"$expand": "Datastreams($top=1"}, 400, "open parenthesis"),
+        (
+            "/Things",
+            {"$expand": "Datastreams/Observations/Datastream/Thing"},
+            400,
+            "at most 3 levels",
+        ),
         ("/Things", {"$frobnicate": "1"}, 400, "Unknown query option"),
         ("/Things", {"$top": "-1"}, 400, "whole number"),
         ("/Things", {"$orderby": "colour desc"}, 400, "cannot be sorted"),
@@ -222,3 +230,52 @@ def test_filter_on_observations_by_time_result_and_datastream(
         **{"$filter": "Thing/name eq 'Luftmessstation Leipzig-Mitte'", "$count": "true"},
     )
     assert streams["@iot.count"] == 6
+
+
+def test_expand_gives_related_entities_with_their_own_options(
+    client: Client, stations: Any
+) -> None:
+    mitte = Thing.objects.get(name="Luftmessstation Leipzig-Mitte")
+    status, thing = get(
+        client,
+        f"/Things({mitte.pk})",
+        **{
+            "$expand": "Locations,Datastreams($orderby=name;$top=2;$select=name;$expand=ObservedProperty($select=name))"
+        },
+    )
+
+    assert status == 200
+    assert thing["Locations"][0]["location"]["type"] == "Point"
+    assert [d["name"] for d in thing["Datastreams"]] == ["Benzol Leipzig-Mitte", "NO Leipzig-Mitte"]
+    assert thing["Datastreams"][0]["ObservedProperty"] == {"name": "Benzol"}
+    assert "Datastreams@iot.nextLink" in thing  # four more
+
+
+def test_the_latest_value_of_each_datastream_in_one_request(client: Client, stations: Any) -> None:
+    mitte = Thing.objects.get(name="Luftmessstation Leipzig-Mitte")
+    status, body = get(
+        client,
+        f"/Things({mitte.pk})/Datastreams",
+        **{"$expand": "Observations($orderby=phenomenonTime desc;$top=1)", "$orderby": "name"},
+    )
+
+    assert status == 200
+    for stream in body["value"]:
+        newest = (
+            Observation.objects.filter(datastream_id=stream["@iot.id"])
+            .order_by("-phenomenon_time")
+            .first()
+        )
+        assert newest is not None
+        assert [o["result"] for o in stream["Observations"]] == [newest.result_number]
+    # a path: the options belong to its last step
+    status, things = get(
+        client,
+        "/Things",
+        **{
+            "$filter": "name eq 'Luftmessstation Leipzig-Mitte'",
+            "$expand": "Datastreams/ObservedProperty($select=name)",
+        },
+    )
+    names = sorted(d["ObservedProperty"]["name"] for d in things["value"][0]["Datastreams"])
+    assert names == ["Benzol", "NO", "NO2", "PM10", "PM2.5", "SO2"]
