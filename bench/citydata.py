@@ -86,26 +86,10 @@ def single_rows_worker(stream: int) -> None:
     print(json.dumps({"per_s": SINGLE_ROWS / (time.perf_counter() - began)}))
 
 
-def postgres_ready() -> bool:
-    import psycopg
-
-    admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
-    name = POSTGRES_URL.rsplit("/", 1)[1]
-    try:
-        with psycopg.connect(
-            admin.replace("postgres://", "postgresql://"), autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
 def main() -> dict[str, Any]:
-    from bench.run import gunicorn
+    from bench.run import gunicorn, postgres_fresh
 
-    if not postgres_ready():
+    if not postgres_fresh(POSTGRES_URL):
         say("citydata: PostgreSQL not reachable, skipped")
         return {}
     stream, token = setup(POSTGRES_URL)

@@ -69,6 +69,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def postgres_fresh(url: str) -> bool:
+    """Drop and create the database of ``url`` (empty for a benchmark); False when no
+    PostgreSQL answers."""
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(
+            admin.replace("postgres://", "postgresql://"), autocommit=True, connect_timeout=3
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
 def prepare_database(env: dict[str, str]) -> None:
     say("preparing the benchmark database (SQLite, Leipzig demo city) ...")
     rathaus = str(VENV_BIN / "rathaus")

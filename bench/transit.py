@@ -200,22 +200,6 @@ def http_figures(database_url: str, data: dict[str, Any]) -> dict[str, list[floa
     return figures
 
 
-def postgres_ready() -> bool:
-    import psycopg
-
-    admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
-    name = POSTGRES_URL.rsplit("/", 1)[1]
-    try:
-        with psycopg.connect(
-            admin.replace("postgres://", "postgresql://"), autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
 def report(label: str, data: dict[str, Any], http: dict[str, list[float]] | None) -> None:
     rate = data["stop_times"] / data["import_s"]
     print(
@@ -265,7 +249,9 @@ def main() -> dict[str, Any]:
     results["sqlite"] = run_database(sqlite_url)
     results["sqlite_http"] = http_figures(sqlite_url, results["sqlite"])
     report("SQLite", results["sqlite"], results["sqlite_http"])
-    if postgres_ready():
+    from bench.run import postgres_fresh
+
+    if postgres_fresh(POSTGRES_URL):
         say("transit: PostgreSQL ...")
         results["postgresql"] = run_database(POSTGRES_URL)
         results["postgresql_http"] = http_figures(POSTGRES_URL, results["postgresql"])

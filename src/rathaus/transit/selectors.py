@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -304,7 +304,7 @@ def departures(
     at = timezone.localtime(at or timezone.now())
     limit = max(1, min(limit, MAX_DEPARTURES))
     platforms = stop_platforms(stop)
-    snapshot = realtime_snapshot(stop.version_id)
+    snapshot = timetable.fresh_snapshot(stop.version_id)
     # with live data, a late vehicle that was due a while ago still leaves from here
     lookback = LATE_LOOKBACK if snapshot is not None else 0
     found: list[tuple[int, date, Call]] = []
@@ -375,10 +375,6 @@ def departures(
 LATE_LOOKBACK = 30 * 60
 ONE_DAY = timedelta(days=1)
 QUICK_WINDOW = 30 * 60
-
-
-def realtime_snapshot(version_id: int) -> realtime.Snapshot | None:
-    return timetable.fresh_snapshot(version_id)
 
 
 def _apply_realtime(board: Board, snapshot: realtime.Snapshot) -> None:
@@ -746,10 +742,6 @@ def _clip(shape: list[list[float]], stops: list[list[float]]) -> list[list[float
     first = closest(stops[0], 0)
     last = closest(stops[-1], first)
     return shape[first : last + 1] if last > first else stops
-
-
-def feeds_active() -> list[Feed]:
-    return list(Feed.objects.filter(~Q(active_version=None)).select_related("active_version"))
 
 
 # ---- service quality --------------------------------------------------------------------------

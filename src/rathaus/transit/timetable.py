@@ -82,7 +82,6 @@ class Network:
     wheelchair: list[int]  # 0 unknown, 1 yes, 2 no (the parent station's value when unknown)
     footpaths: list[list[tuple[int, int]]]  # per stop: (other stop, seconds)
     footpaths_back: list[list[tuple[int, int]]]  # the same, reversed (transfers are one-way)
-    feed_of: list[int]  # per stop: its version id
     trips: dict[int, tuple[int, str, str, int, str]] = field(default_factory=dict)
     # trip pk -> (route pk, headsign, shape id, wheelchair_accessible, gtfs trip_id)
     routes: dict[int, tuple[str, int, str]] = field(default_factory=dict)
@@ -118,7 +117,7 @@ class Day:
     forward: Connections
     backward: Connections
     rows: list[Row] = field(default_factory=list, repr=False)
-    live: tuple[float | None, ...] = ()  # the real-time data applied (when each was written)
+    live: tuple[object, ...] = ()  # the real-time data applied (when each was stored)
 
 
 @dataclass
@@ -247,7 +246,6 @@ def _build_network(versions: tuple[int, ...]) -> Network:
         wheelchair=wheelchair,
         footpaths=footpaths,
         footpaths_back=_reversed(footpaths),
-        feed_of=[r[6] for r in rows],
     )
     for pk, route, headsign, shape, wheelchair_ok, trip_id, version in Trip.objects.filter(
         version__in=versions
@@ -400,6 +398,12 @@ def shape_points(shape_ids: set[str], versions: tuple[int, ...]) -> dict[str, li
 
 
 def fresh_snapshot(version_id: int) -> realtime.Snapshot | None:
+    fresh = fresh_state(version_id)
+    return None if fresh is None else fresh[1]
+
+
+def fresh_state(version_id: int) -> tuple[object, realtime.Snapshot] | None:
+    """(when it was stored, the snapshot) of the feed's fresh real-time data, else None."""
     """The feed's GTFS-Realtime data if it is fresh (RATHAUS_TRANSIT_REALTIME_MAX_AGE), else
     None: then boards and journeys use the timetable alone ("Fahrplandaten"). Read at most
     every two seconds per process, decoded once per new state."""
@@ -409,7 +413,7 @@ def fresh_snapshot(version_id: int) -> realtime.Snapshot | None:
     now = int(timezone.now().timestamp())
     if realtime.is_stale(snapshot, now=now, max_age=settings.TRANSIT_REALTIME_MAX_AGE):
         return None
-    return snapshot
+    return written, snapshot
 
 
 def _snapshot_read(version_id: int) -> tuple[object, realtime.Snapshot | None]:
@@ -428,19 +432,12 @@ def live_day(service_date: date, versions: tuple[int, ...] | None = None) -> Day
     newer snapshot arrives; without fresh data, the timetable's ``day``."""
     versions = active_versions() if versions is None else versions
     base = day(service_date, versions)
-    snapshots = {v: s for v in versions if (s := fresh_snapshot(v)) is not None}
-    if not snapshots:
+    states = {v: state for v in versions if (state := fresh_state(v)) is not None}
+    if not states:
         return base
-    # which data: the time each feed's state was written (two snapshots may share a header
-    # timestamp)
-    written = dict(
-        RealtimeState.objects.filter(feed__active_version_id__in=list(snapshots)).values_list(
-            "feed__active_version_id", "updated_at"
-        )
-    )
-    stamps = tuple(
-        written[v].timestamp() if v in snapshots and v in written else None for v in versions
-    )
+    snapshots = {v: snapshot for v, (_written, snapshot) in states.items()}
+    # which data: when each feed's state was stored (two snapshots may share a header time)
+    stamps = tuple(states[v][0] if v in states else None for v in versions)
     key = (versions, service_date)
     with _lock:
         found = _store.live.get(key)
