@@ -145,3 +145,36 @@ class WriteToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Aggregate(models.Model):
+    """Hourly and daily min/max/mean/count of a datastream's numeric results, kept by the
+    ingestion per batch (``ingest.observations_write``): charts over months read a few
+    hundred of these instead of every observation. A day is a day in the city's time zone
+    (settings.TIME_ZONE); an hour starts at a full hour in UTC."""
+
+    HOUR = "hour"
+    DAY = "day"
+    PERIODS = [(HOUR, "hour"), (DAY, "day")]
+
+    datastream = models.ForeignKey(Datastream, on_delete=models.CASCADE, related_name="aggregates")
+    period = models.CharField(max_length=4, choices=PERIODS)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()  # the sum; mean = total / count
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["datastream", "period", "start"], name="citydata_aggregate_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.datastream_id} {self.period} {self.start.isoformat()}"
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
