@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from rathaus.accounts.api import router as accounts_router
 from rathaus.cases.api import router as cases_router
 from rathaus.catalog.api import router as catalog_router
+from rathaus.citydata.api import router as citydata_router
 from rathaus.core import api_errors
 from rathaus.forms.api import router as forms_router
 from rathaus.submissions import api as submissions_api
@@ -54,3 +55,4 @@ api.add_router("/", forms_router)
 api.add_router("/", submissions_router)
 api.add_router("/", cases_router)
 api.add_router("/", transit_router)
+api.add_router("/", citydata_router)

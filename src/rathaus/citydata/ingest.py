@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from psycopg.types.json import Jsonb
 
+from rathaus.citydata.aggregates import aggregates_add
 from rathaus.citydata.models import Datastream, Observation, WriteToken
 from rathaus.core.errors import message_format
 from rathaus.core.services import audit_entry_create
@@ -110,7 +111,8 @@ def row_from(
 
 def observations_write(rows: Sequence[Row]) -> list[int]:
     """All rows in one transaction; each touched Datastream's phenomenon time range widened
-    once (not once per row). The new observations' ids, in the order of the rows."""
+    once (not once per row) and its hourly and daily aggregates added to. The new
+    observations' ids, in the order of the rows."""
     if len(rows) > MAX_ROWS:
         raise RowError(
             message_format(_("Höchstens %(max)s Beobachtungen je Anfrage."), {"max": MAX_ROWS})
@@ -141,6 +143,11 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
                     batch_size=5000,
                 )
             ]
+        aggregates_add(
+            (row.datastream_id, row.phenomenon_time, number)
+            for row in rows
+            if (number := _number(row.result)) is not None
+        )
         streams = Datastream.objects.select_for_update().filter(pk__in=list(ranges))
         for stream in streams:
             low, high = ranges[stream.pk]

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Max, Min
 
+from rathaus.citydata.aggregates import aggregates_add
 from rathaus.citydata.models import (
     Datastream,
     Location,
@@ -137,6 +138,7 @@ def air_quality_load(
                 ]
                 report.kept += len(values) - len(new)
                 Observation.objects.bulk_create(new, batch_size=2000)
+                aggregates_add((stream.pk, o.phenomenon_time, o.result_number) for o in new)
                 report.observations += len(new)
                 _time_range_update(stream)
     return report

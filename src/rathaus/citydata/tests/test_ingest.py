@@ -10,29 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from rathaus.citydata.ingest import write_token_create
-from rathaus.citydata.models import Datastream, Observation, ObservedProperty, Sensor, Thing
+from rathaus.citydata.models import Datastream, Observation
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/sta/v1.1"
-
-
-@pytest.fixture
-def stream(db: None) -> Datastream:
-    return Datastream.objects.create(
-        name="Zählstelle Jahnallee, Fahrräder",
-        unit_of_measurement={"name": "Anzahl", "symbol": "1", "definition": ""},
-        thing=Thing.objects.create(name="Zählstelle Jahnallee"),
-        sensor=Sensor.objects.create(name="Induktionsschleife"),
-        observed_property=ObservedProperty.objects.create(
-            name="Fahrräder je Stunde", definition="https://example.org/bikes"
-        ),
-    )
-
-
-@pytest.fixture
-def token(db: None) -> str:
-    return write_token_create(name="Verkehrszählung", actor=None)[1]
 
 
 def post(client: Client, path: str, body: Any, token: str = "") -> Any:
