@@ -62,8 +62,13 @@ def write_token_create(*, name: str, actor: AbstractBaseUser | None) -> tuple[Wr
 
 
 def write_token_valid(token: str) -> bool:
+    return write_token_get(token) is not None
+
+
+def write_token_get(token: str) -> WriteToken | None:
+    """The token's record, if it is one of ours and not revoked."""
     digest = hashlib.sha256(token.encode()).hexdigest()
-    return WriteToken.objects.filter(token_hash=digest, revoked_at__isnull=True).exists()
+    return WriteToken.objects.filter(token_hash=digest, revoked_at__isnull=True).first()
 
 
 def parse_time(value: object, what: str) -> tuple[datetime, datetime | None]:
@@ -155,6 +160,11 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
             stream.phenomenon_end = max(filter(None, (stream.phenomenon_end, high)))
             stream.save(update_fields=["phenomenon_start", "phenomenon_end", "updated_at"])
     return created
+
+
+def number_of(value: object) -> float | None:
+    """A result as a number where it is one (kept in result_number), else None."""
+    return _number(value)
 
 
 def _number(value: object) -> float | None:

@@ -97,7 +97,7 @@ def test_a_data_array_is_written_in_one_go_and_bad_rows_are_marked(
         ),
         ("/Observations", [1, 2], "JSON object"),
         ("/CreateObservations", {"not": "a list"}, "list of DataArrays"),
-        ("/Things", {"name": "x"}, "only for Observations"),
+        ("/Things", {"name": ""}, "name must be text"),
     ],
 )
 def test_bad_writes_get_clear_errors_and_store_nothing(

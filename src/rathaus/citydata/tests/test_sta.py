@@ -3,21 +3,38 @@ navigation, query options, paging, and the errors of what is not (yet) implement
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from rathaus.citydata.models import Datastream, Observation, Thing
+from rathaus.citydata.models import (
+    Datastream,
+    Location,
+    Observation,
+    ObservedProperty,
+    Sensor,
+    Thing,
+)
 from rathaus.citydata.services import air_quality_load
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/sta/v1.1"
 
 
-@pytest.fixture
-def stations(db: None) -> Any:
-    return air_quality_load()
+@pytest.fixture(scope="module")
+def stations(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """The Saxon stations, loaded once for the module (committed) and removed afterwards."""
+    with django_db_blocker.unblock():
+        report = air_quality_load()
+    yield report
+    with django_db_blocker.unblock():
+        Thing.objects.all().delete()  # with their datastreams and observations
+        Location.objects.all().delete()
+        Sensor.objects.all().delete()
+        ObservedProperty.objects.all().delete()
 
 
 def get(client: Client, path: str, **params: str) -> tuple[int, Any]:
@@ -112,14 +129,90 @@ def test_select_gives_only_the_named_properties(client: Client, stations: Any) -
     assert set(body["value"][0]) == {"@iot.id", "@iot.selfLink", "name"}
 
 
+LEIPZIG = "POLYGON((12.25 51.30, 12.50 51.30, 12.50 51.40, 12.25 51.40, 12.25 51.30))"
+MITTE_HOLE = "(12.36 51.33, 12.39 51.33, 12.39 51.35, 12.36 51.35, 12.36 51.33)"
+DRESDEN = "((13.70 51.02, 13.76 51.02, 13.76 51.07, 13.70 51.07, 13.70 51.02))"
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (f"st_within(location, geography'{LEIPZIG}')", ["Lützner", "Mitte", "Thekla", "West"]),
+        (f"geo.intersects(location, geography'{LEIPZIG}')", ["Lützner", "Mitte", "Thekla", "West"]),
+        (  # a hole in the polygon around the city centre
+            f"st_within(location, geography'{LEIPZIG[:-1]}, {MITTE_HOLE})')",
+            ["Lützner", "Thekla", "West"],
+        ),
+        (  # a triangle: its long side passes between Mitte and Thekla
+            "st_within(location, geography'POLYGON((12.25 51.30, 12.50 51.30, 12.25 51.40, "
+            "12.25 51.30))') eq true",
+            ["Lützner", "Mitte", "West"],
+        ),
+        (
+            f"st_within(location, geography'MULTIPOLYGON({LEIPZIG[7:]}, {DRESDEN})')"
+            " and not startswith(description, 'Leipzig')",
+            ["Bergstr.", "Nord", "Wickelmannstr"],
+        ),
+        ("geo.distance(location, geography'POINT(12.377 51.344)') lt 0.01", ["Mitte"]),
+        (
+            "st_equals(location, geography'POINT(12.377150085913854 51.34416689213637)')",
+            ["Mitte"],
+        ),
+    ],
+)
+def test_geospatial_filters_find_the_stations_in_an_area(
+    client: Client, stations: Any, condition: str, expected: list[str]
+) -> None:
+    status, body = get(client, "/Locations", **{"$filter": condition, "$select": "id"})
+
+    assert status == 200, body
+    names = [Thing.objects.get(locations__pk=item["@iot.id"]).name for item in body["value"]]
+    places = [unicodedata.normalize("NFC", n).split("-")[-1].split()[0] for n in names]
+    assert sorted(places) == expected
+
+
+def test_disjoint_is_everything_outside(client: Client, stations: Any) -> None:
+    status, body = get(
+        client,
+        "/Locations",
+        **{"$filter": f"st_disjoint(location, geography'{LEIPZIG}')", "$count": "true"},
+    )
+    assert status == 200 and body["@iot.count"] == 29 - 4
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "english"),
     [
         (
-            "/Things",
-            {"$filter": "geo.distance(location, geography'POINT(12 51)') lt 1"},
+            "/Locations",
+            {"$filter": "geo.length(location) lt 1"},
             501,
             "not yet implemented",
+        ),
+        (
+            "/Locations",
+            {"$filter": "st_within(location, geography'POLYGON((12 51, 13 51, 13 52))')"},
+            400,
+            "the last equal to the first",
+        ),
+        (
+            "/Locations",
+            {"$filter": "st_within(location, geography'POINT(512 12)')"},
+            400,
+            "outside the earth",
+        ),
+        ("/Locations", {"$filter": "st_within(location, geography'CIRCLE(1)')"}, 400, "WKT"),
+        (
+            "/Things",
+            {"$filter": "geo.distance(location, geography'POINT(12 51)') lt 1"},
+            400,
+            "not a location property",
+        ),
+        (
+            "/Locations",
+            {"$filter": "st_within(location, location)"},
+            400,
+            "needs a location property and a geometry",
         ),
         ("/Things", {"$filter": "name eq"}, 400, "$filter is malformed"),
         ("/Things", {"$filter": "colour eq 'blau'"}, 400, "does not know the property"),
