@@ -57,8 +57,11 @@ class SubmissionCreated(Schema):
     receipt_url: str  # the receipt PDF (Eingangsbestätigung)
 
 
-# The data as OpenAPI describes it: field ids as keys; texts (without NUL), numbers, yes/no,
-# a date range {from, to}, or the entries of a repeatable group (each again such an object).
+# The data as OpenAPI describes it: field ids as keys; texts, numbers, yes/no, a date range
+# {from, to}, or the entries of a repeatable group (each again such an object). No text holds
+# a NUL, the date range's neither: the middleware refuses such a body (400) before the route,
+# so even an unknown form would not answer 404 (core.middleware._has_nul).
+_TEXT = {"$ref": "#/components/schemas/SubmissionText"}
 DATA_SCHEMAS: dict[str, Any] = {
     "SubmissionData": {
         "title": "SubmissionData",
@@ -66,15 +69,21 @@ DATA_SCHEMAS: dict[str, Any] = {
         "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_.-]{0,99}$"},
         "additionalProperties": {"$ref": "#/components/schemas/SubmissionValue"},
     },
+    "SubmissionText": {
+        "title": "SubmissionText",
+        "type": "string",
+        "pattern": "^[^\\u0000]*$",
+        "description": "any text without NUL (U+0000): a request holding one is answered 400",
+    },
     "SubmissionValue": {
         "title": "SubmissionValue",
         "anyOf": [
-            {"type": "string", "pattern": "^[^\\u0000]*$"},
+            _TEXT,
             {"type": "number"},
             {"type": "boolean"},
             {
                 "type": "object",
-                "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+                "properties": {"from": _TEXT, "to": _TEXT},
                 "additionalProperties": False,
             },
             {"type": "array", "items": {"$ref": "#/components/schemas/SubmissionData"}},

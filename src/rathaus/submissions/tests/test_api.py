@@ -8,6 +8,7 @@ import io
 import json
 from typing import Any
 
+import jsonschema
 import pypdf
 import pytest
 from django.test import Client
@@ -157,6 +158,35 @@ def test_a_nul_character_in_the_data_is_refused_however_it_is_sent(
     # a backslash followed by "u0000" is just text
     text = json.dumps({**VALID, "vorname": "Er\\u0000ika"})
     assert client.post(URL, text, content_type="text/plain").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"vorname": "Er\u0000ika"},
+        {"gehalten_seit": {"from": "2025-03-01", "to": "2025-03-0\u00001"}},
+        {"weitere_hunde": [{"weiterer_name": "Rex", "urlaub": {"from": "\u0000"}}]},
+    ],
+)
+def test_a_nul_the_api_refuses_before_any_form_is_looked_up_is_outside_the_documented_body(
+    client: Client, data: dict[str, Any]
+) -> None:
+    """Regression: schemathesis flaked (ST202, "schema-valid request rejected") when it put a
+    NUL into a date range's `from`/`to`, which the OpenAPI document allowed: the middleware
+    answers 400 for any NUL before routing, so not even an unknown form gets its 404."""
+    unknown = "/api/v1/forms/gibt-es-nicht/submissions"
+    without_nul = json.loads(json.dumps(data).replace("\\u0000", ""))
+    response = client.post(unknown, json.dumps(data), content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()["messages"]) == {"de", "en"}
+    answer = client.post(unknown, json.dumps(without_nul), content_type="application/json")
+    assert answer.status_code == 404
+    document = client.get("/api/v1/openapi.json").json()
+    body = document["paths"]["/api/v1/forms/{slug}/submissions"]["post"]["requestBody"]
+    schema = {**body["content"]["application/json"]["schema"], "components": document["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not validator.is_valid(data)
+    assert validator.is_valid(without_nul)
 
 
 def test_a_version_superseded_a_moment_ago_takes_no_submission(client: Client) -> None:
