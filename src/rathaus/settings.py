@@ -205,6 +205,8 @@ RATELIMIT_STATUS_FAILURES = env("RATHAUS_RATELIMIT_STATUS_FAILURES", "10/h")
 RATELIMIT_SUBMIT = env("RATHAUS_RATELIMIT_SUBMIT", "30/h")
 # Answers to an office's question (Rückfrage) per client.
 RATELIMIT_ANSWER = env("RATHAUS_RATELIMIT_ANSWER", "20/h")
+# The sensor-data pages (/stadtdaten/) and, counted apart, their CSV downloads, per client.
+RATELIMIT_CITYDATA = env("RATHAUS_RATELIMIT_CITYDATA", "120/m")
 
 # Public transport (transit): walking, changing and the in-memory timetables of journey planning.
 TRANSIT_WALK_SPEED = float(env("RATHAUS_TRANSIT_WALK_SPEED", "1.2"))  # metres per second

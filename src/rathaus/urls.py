@@ -23,6 +23,7 @@ urlpatterns = [
     path("verwaltung/formulare/", include("rathaus.forms.staff_urls")),
     path("verwaltung/vorgaenge/", include("rathaus.cases.urls")),
     path("mobilitaet/", include("rathaus.transit.urls")),
+    path("stadtdaten/", include("rathaus.citydata.urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]
