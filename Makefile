@@ -12,7 +12,7 @@ DEMO_ENV := RATHAUS_DEMO=1
 PORT ?= 8000
 
 .PHONY: demo test bench setup assets lint typecheck checks test-python test-api test-browser \
-        browser messages openapi clean
+        browser mosquitto messages openapi clean
 
 setup: $(VENV)/.installed $(STATIC_STAMP)
 
@@ -62,8 +62,20 @@ checks: setup | $(VAR)
 
 # pytest (unit, integration and schemathesis against /api/v1/openapi.json); the browser tier
 # (marker e2e) runs separately so that a missing Chromium is reported on its own.
-test-python: setup | $(VAR)
+test-python: setup mosquitto | $(VAR)
 	$(BIN)/pytest -m "not e2e" -p no:playwright $(PYTEST_ARGS)
+
+# The MQTT ingestion tests (citydata/tests/test_mqtt.py) use the Mosquitto listening on
+# 127.0.0.1:1883 or start /usr/sbin/mosquitto themselves; without either they fail.
+mosquitto:
+	@if command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Mosquitto for the MQTT ingestion tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
+	else \
+	  echo "Mosquitto is missing and the MQTT tests will fail: sudo apt-get install mosquitto"; \
+	fi
 
 browser:
 	@if [ -x /usr/bin/chromium ]; then :; \

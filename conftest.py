@@ -43,6 +43,13 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _temporary_media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploads and generated files (the open-data catalogue's, seed-demo's) go to a folder
+    of the test's own, never into the real RATHAUS_STORAGE_ROOT (var/media)."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def offices(db: None) -> dict[str, Any]:
     from rathaus.accounts.tests.factories import OfficeFactory

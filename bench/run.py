@@ -16,7 +16,10 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
    in-process and through the HTTP API next to straightforward pure-Python versions, and the
    ÖV-Güteklassen of the whole network, on SQLite and PostgreSQL.
 7. City data (bench/citydata.py): observations per second through the SensorThings DataArray
-   extension on PostgreSQL, next to single-row INSERTs.
+   extension over HTTP and over MQTT (one observation per message and DataArray messages) on
+   PostgreSQL, next to single-row INSERTs; at 10 million observations (bench/citydata_queries.py)
+   the latest value of every datastream and a one-month hourly aggregate, next to the same
+   answers computed from the raw observations.
 """
 
 from __future__ import annotations
@@ -217,7 +220,10 @@ def main() -> None:
     from bench import citydata
 
     sensors = citydata.main()
-    runs = (searched, submitted, inboxes, transport, sensors)
+    from bench import citydata_queries
+
+    sensor_queries = citydata_queries.main()
+    runs = (searched, submitted, inboxes, transport, sensors, sensor_queries)
     skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(
         f"bench: {2 + sum(len(r) for r in runs)} benchmark runs done, "

@@ -229,6 +229,40 @@ TRANSIT_POPULATION_FILE = env("RATHAUS_TRANSIT_POPULATION_FILE", "")
 # a geocoding service answering the Nominatim search API, for addresses in the journey planner
 GEOCODER_URL = env("RATHAUS_GEOCODER_URL", "")
 
+# Open-data catalogue (citydata): who publishes it, where it lies (DCAT-AP.de), the licence of
+# generated datasets, how often the worker refreshes them, and the public endpoints' rate.
+OPEN_DATA_TITLE = env("RATHAUS_OPEN_DATA_TITLE", f"Offene Daten {CITY_NAME}")
+OPEN_DATA_PUBLISHER_NAME = env("RATHAUS_OPEN_DATA_PUBLISHER_NAME", f"Stadt {CITY_NAME}")
+OPEN_DATA_PUBLISHER_URI = env(
+    "RATHAUS_OPEN_DATA_PUBLISHER_URI", "http://leipzig-data.de/Data/StadtLeipzig"
+)
+OPEN_DATA_CONTRIBUTOR_ID = env(
+    "RATHAUS_OPEN_DATA_CONTRIBUTOR_ID", "http://dcat-ap.de/def/contributors/stadtLeipzig"
+)
+OPEN_DATA_GEOCODING_URI = env(
+    "RATHAUS_OPEN_DATA_GEOCODING_URI",
+    "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/14713000",
+)
+OPEN_DATA_GEOCODING_LEVEL = env(
+    "RATHAUS_OPEN_DATA_GEOCODING_LEVEL",
+    "http://dcat-ap.de/def/politicalGeocoding/Level/municipality",
+)
+OPEN_DATA_LICENSE = env("RATHAUS_OPEN_DATA_LICENSE", "dl-by-de/2.0")
+OPEN_DATA_INTERVAL = envint("RATHAUS_OPEN_DATA_INTERVAL", 3600)
+RATELIMIT_OPEN_DATA = env("RATHAUS_RATELIMIT_OPEN_DATA", "300/m")
+
+# Sensor data over MQTT (citydata.mqtt, `rathaus ingest-mqtt`): without a broker URL nothing
+# MQTT runs and observations come in over HTTP only. mqtt://user:password@host:1883, mqtts://
+MQTT_URL = env("RATHAUS_MQTT_URL", "")
+MQTT_CLIENT_ID = env("RATHAUS_MQTT_CLIENT_ID", "rathaus-ingest")  # the broker keeps its session
+MQTT_TOPIC_PREFIX = env("RATHAUS_MQTT_TOPIC_PREFIX", "v1.1")
+MQTT_BATCH_SIZE = envint("RATHAUS_MQTT_BATCH_SIZE", 5000)  # messages per transaction at most
+MQTT_BATCH_MS = envint("RATHAUS_MQTT_BATCH_MS", 200)  # or after this long
+MQTT_RECEIVE_MAXIMUM = envint("RATHAUS_MQTT_RECEIVE_MAXIMUM", 10000)  # unacknowledged at most
+MQTT_MAX_PAYLOAD_BYTES = envint("RATHAUS_MQTT_MAX_PAYLOAD_BYTES", 64 * 1024)
+MQTT_SESSION_EXPIRY = envint("RATHAUS_MQTT_SESSION_EXPIRY", 7 * 24 * 3600)
+MQTT_CA_FILE = env("RATHAUS_MQTT_CA_FILE", "")
+
 # ---- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]

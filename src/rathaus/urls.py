@@ -24,6 +24,8 @@ urlpatterns = [
     path("verwaltung/vorgaenge/", include("rathaus.cases.urls")),
     path("mobilitaet/", include("rathaus.transit.urls")),
     path("stadtdaten/", include("rathaus.citydata.urls")),
+    # the open-data catalogue: /offene-daten/, /catalog.ttl, /api/3/action/
+    path("", include("rathaus.citydata.catalogue_urls")),
     path("admin/", admin.site.urls),
     path("", include("rathaus.public.urls")),
 ]

@@ -75,6 +75,17 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "forms.change_form",
         "forms.view_form",
         "forms.view_formversion",
+        "citydata.add_dataset",
+        "citydata.change_dataset",
+        "citydata.view_dataset",
+        "citydata.add_datasetkeyword",
+        "citydata.change_datasetkeyword",
+        "citydata.delete_datasetkeyword",
+        "citydata.view_datasetkeyword",
+        "citydata.add_distribution",
+        "citydata.change_distribution",
+        "citydata.delete_distribution",
+        "citydata.view_distribution",
     ),
 }
 

@@ -68,6 +68,7 @@ from rathaus.cases.statistics import (
     statistics_rows,
 )
 from rathaus.cases.workflow import allowed_after
+from rathaus.core.csvsafe import csv_cell as _cell
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
@@ -487,13 +488,6 @@ def case_receipt(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 CHART_HEIGHT = 160
-
-
-def _cell(value: Any) -> Any:
-    """A text a spreadsheet would take for a formula starts with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _chart(months: list[tuple[Any, Any]]) -> dict[str, Any]:

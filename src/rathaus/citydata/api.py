@@ -78,8 +78,8 @@ def latest(request: HttpRequest) -> Any:
             "thing": s.thing_id,
             "observed_property": s.observed_property.name,
             "unit": str(s.unit_of_measurement.get("symbol", "")),
-            "time": getattr(s, "latest_time", None),
-            "result": getattr(s, "latest_result", None),
+            "time": s.latest_time,
+            "result": s.latest_result,
         }
         for s in streams
     ]

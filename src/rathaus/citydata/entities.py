@@ -303,9 +303,7 @@ def _create(set_name: str, body: dict[str, Any], context: _Context, depth: int) 
         elif link.required:
             raise _bad(_("%(entity)s braucht %(name)s."), entity=set_name, name=name)
     if set_name in ("Locations", "FeaturesOfInterest"):
-        geometry = values.get("location", values.get("feature"))
-        if set_name == "Locations":
-            values["lat"], values["lon"] = _point(geometry)
+        values["lat"], values["lon"] = _point(values.get("location", values.get("feature")))
     obj = MODELS[set_name]._default_manager.create(**values)
     for name, link in links.items():  # what points to it, or many-to-many
         items = body.get(name)
@@ -355,13 +353,13 @@ def _observation(body: dict[str, Any], context: _Context, depth: int) -> Model:
             phenomenon_time=body.get("phenomenonTime"),
             result=body.get("result"),
             result_time=body.get("resultTime"),
+            feature_id=None if feature is None else feature.pk,
         )
     except ingest.RowError as exc:
         raise EntityError(400, exc.message) from None
     [pk] = ingest.observations_write([row])
-    if feature is not None or "parameters" in body or "resultQuality" in body:
+    if "parameters" in body or "resultQuality" in body:
         Observation.objects.filter(pk=pk).update(
-            feature_of_interest=feature,
             parameters=_value(
                 "Observations",
                 "parameters",
@@ -454,6 +452,8 @@ def entity_update(
                 setattr(obj, prop.field, model_field.get_default())
         if isinstance(obj, Location):
             obj.lat, obj.lon = _point(obj.location)
+        if isinstance(obj, FeatureOfInterest):
+            obj.lat, obj.lon = _point(obj.feature)
         for name, link in links.items():
             if name not in body or link.owned:
                 continue
@@ -529,15 +529,18 @@ def _observation_update(obj: Model, body: dict[str, Any], replace: bool) -> Mode
 
 
 def time_range_refresh(stream: Datastream) -> None:
-    """A datastream's phenomenon time range from its observations (after some were changed
-    or deleted; ingestion only ever widens it)."""
+    """A datastream's phenomenon time range and latest value from its observations (after
+    some were changed or deleted; ingestion only ever moves them forward)."""
     bounds = stream.observations.aggregate(
         start=Min("phenomenon_time"), end=Max("phenomenon_time"), last=Max("phenomenon_time_end")
     )
     ends = [value for value in (bounds["end"], bounds["last"]) if value is not None]
     stream.phenomenon_start = bounds["start"]
     stream.phenomenon_end = max(ends) if ends else None
-    stream.save(update_fields=["phenomenon_start", "phenomenon_end", "updated_at"])
+    newest = stream.observations.order_by("-phenomenon_time").first()
+    stream.latest_time = newest.phenomenon_time if newest else None
+    stream.latest_result = newest.result_number if newest else None
+    stream.save(update_fields=ingest.SUMMARY_FIELDS)
 
 
 def entity_delete(*, set_name: str, obj: Model, token: WriteToken | None) -> None:

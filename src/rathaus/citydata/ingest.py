@@ -8,7 +8,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +20,26 @@ from django.utils.translation import gettext_lazy as _
 from psycopg.types.json import Jsonb
 
 from rathaus.citydata.aggregates import aggregates_add
-from rathaus.citydata.models import Datastream, Observation, WriteToken
+from rathaus.citydata.models import (
+    Datastream,
+    FeatureOfInterest,
+    Location,
+    Observation,
+    WriteToken,
+)
 from rathaus.core.errors import message_format
 from rathaus.core.services import audit_entry_create
 
 MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 MAX_ROWS = 100_000  # per request; larger uploads are split by the client
+# what a Datastream keeps about its observations (time range, newest value)
+SUMMARY_FIELDS = [
+    "phenomenon_start",
+    "phenomenon_end",
+    "latest_time",
+    "latest_result",
+    "updated_at",
+]
 
 
 class RowError(ValueError):
@@ -41,6 +55,7 @@ class Row:
     phenomenon_end: datetime | None
     result_time: datetime | None
     result: object
+    feature_id: int | None = None  # None: the feature made from the Thing's Location
 
 
 def write_token_create(*, name: str, actor: AbstractBaseUser | None) -> tuple[WriteToken, str]:
@@ -101,33 +116,55 @@ def parse_time(value: object, what: str) -> tuple[datetime, datetime | None]:
 
 
 def row_from(
-    *, datastream: Datastream, phenomenon_time: object, result: object, result_time: object = None
+    *,
+    datastream: Datastream,
+    phenomenon_time: object,
+    result: object,
+    result_time: object = None,
+    feature_id: int | None = None,
 ) -> Row:
     start, end = parse_time(phenomenon_time, "phenomenonTime")
     when = parse_time(result_time, "resultTime")[0] if result_time is not None else None
     if datastream.observation_type == MEASUREMENT and (
-        isinstance(result, bool)
-        or not isinstance(result, int | float)
-        or not math.isfinite(float(result))
+        isinstance(result, bool) or not isinstance(result, int | float) or not _finite(result)
     ):
         raise RowError(_("Dieser Datastream erwartet eine Zahl als result."))
-    return Row(datastream.pk, start, end, when, result)
+    return Row(datastream.pk, start, end, when, result, feature_id)
+
+
+def _finite(number: float) -> bool:
+    """Whether a JSON number fits a double (an integer of 400 digits does not)."""
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
 
 
 def observations_write(rows: Sequence[Row]) -> list[int]:
-    """All rows in one transaction; each touched Datastream's phenomenon time range widened
-    once (not once per row) and its hourly and daily aggregates added to. The new
+    """All rows in one transaction; each touched Datastream's phenomenon time range and
+    latest value updated once (not once per row) and its hourly and daily aggregates added
+    to. The new
     observations' ids, in the order of the rows."""
     if len(rows) > MAX_ROWS:
         raise RowError(
             message_format(_("Höchstens %(max)s Beobachtungen je Anfrage."), {"max": MAX_ROWS})
         )
     ranges: dict[int, tuple[datetime, datetime]] = {}
+    newest: dict[int, Row] = {}
     for row in rows:
         end = row.phenomenon_end or row.phenomenon_time
         low, high = ranges.get(row.datastream_id, (row.phenomenon_time, end))
         ranges[row.datastream_id] = (min(low, row.phenomenon_time), max(high, end))
+        latest = newest.get(row.datastream_id)
+        if latest is None or row.phenomenon_time >= latest.phenomenon_time:
+            newest[row.datastream_id] = row
     with transaction.atomic():
+        features = features_of_things({r.datastream_id for r in rows if r.feature_id is None})
+        if features:
+            rows = [
+                replace(r, feature_id=features.get(r.datastream_id)) if r.feature_id is None else r
+                for r in rows
+            ]
         if connection.vendor == "postgresql":
             created = _copy(rows)
         else:
@@ -142,6 +179,7 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
                             result_time=row.result_time,
                             result_number=_number(row.result),
                             result_json=None if _number(row.result) is not None else row.result,
+                            feature_of_interest_id=row.feature_id,
                         )
                         for row in rows
                     ),
@@ -158,7 +196,11 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
             low, high = ranges[stream.pk]
             stream.phenomenon_start = min(filter(None, (stream.phenomenon_start, low)))
             stream.phenomenon_end = max(filter(None, (stream.phenomenon_end, high)))
-            stream.save(update_fields=["phenomenon_start", "phenomenon_end", "updated_at"])
+            latest = newest[stream.pk]
+            if stream.latest_time is None or latest.phenomenon_time >= stream.latest_time:
+                stream.latest_time = latest.phenomenon_time
+                stream.latest_result = _number(latest.result)
+            stream.save(update_fields=SUMMARY_FIELDS)
     return created
 
 
@@ -179,6 +221,7 @@ _COPY_COLUMNS = (
     "result_time",
     "result_number",
     "result_json",
+    "feature_of_interest_id",
 )
 
 
@@ -206,9 +249,52 @@ def _copy(rows: Sequence[Row]) -> list[int]:
                         row.result_time,
                         number,
                         None if number is not None else Jsonb(row.result),
+                        row.feature_id,
                     )
                 )
     return ids
+
+
+def features_of_things(datastream_ids: set[int]) -> dict[int, int]:
+    """The FeatureOfInterest of observations that come without one, per datastream: made
+    from the Thing's Location (its newest), once per Location, as the standard asks. Two
+    queries per batch, a third where a Location has no feature yet."""
+    if not datastream_ids:
+        return {}
+    newest: dict[int, int] = {}
+    for stream_id, location_id in Datastream.objects.filter(
+        pk__in=datastream_ids, thing__locations__isnull=False
+    ).values_list("pk", "thing__locations__pk"):
+        newest[stream_id] = max(location_id, newest.get(stream_id, 0))
+    if not newest:
+        return {}
+    wanted = set(newest.values())
+    known = dict(
+        FeatureOfInterest.objects.filter(location_id__in=wanted).values_list("location_id", "pk")
+    )
+    missing = Location.objects.filter(pk__in=wanted - set(known))
+    if missing:
+        FeatureOfInterest.objects.bulk_create(
+            [
+                FeatureOfInterest(
+                    name=place.name,
+                    description=place.description,
+                    encoding_type=place.encoding_type,
+                    feature=place.location,
+                    lat=place.lat,
+                    lon=place.lon,
+                    location=place,
+                )
+                for place in missing
+            ],
+            ignore_conflicts=True,  # another batch made it at the same moment
+        )
+        known = dict(
+            FeatureOfInterest.objects.filter(location_id__in=wanted).values_list(
+                "location_id", "pk"
+            )
+        )
+    return {stream: known[place] for stream, place in newest.items() if place in known}
 
 
 def datastreams_by_id(ids: set[int]) -> dict[int, Datastream]:
@@ -231,7 +317,8 @@ def data_array_rows(body: Any) -> tuple[list[Row | None], list[str]]:
     for block in body:
         if not isinstance(block, dict):
             raise RowError(_("Jedes DataArray ist ein Objekt."))
-        stream_id = (block.get("Datastream") or {}).get("@iot.id")
+        reference = block.get("Datastream")
+        stream_id = reference.get("@iot.id") if isinstance(reference, dict) else None
         stream = streams.get(stream_id) if isinstance(stream_id, int) else None
         components = block.get("components")
         data = block.get("dataArray")

@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Max, Min
 
 from rathaus.citydata.aggregates import aggregates_add
+from rathaus.citydata.entities import time_range_refresh
 from rathaus.citydata.models import (
     Datastream,
     Location,
@@ -140,15 +140,8 @@ def air_quality_load(
                 Observation.objects.bulk_create(new, batch_size=2000)
                 aggregates_add((stream.pk, o.phenomenon_time, o.result_number) for o in new)
                 report.observations += len(new)
-                _time_range_update(stream)
+                time_range_refresh(stream)
     return report
-
-
-def _time_range_update(stream: Datastream) -> None:
-    """A datastream's phenomenon time range, once per batch (not per observation)."""
-    bounds = stream.observations.aggregate(start=Min("phenomenon_time"), end=Max("phenomenon_time"))
-    stream.phenomenon_start, stream.phenomenon_end = bounds["start"], bounds["end"]
-    stream.save(update_fields=["phenomenon_start", "phenomenon_end", "updated_at"])
 
 
 def _utc(text: str) -> datetime:

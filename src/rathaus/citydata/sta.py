@@ -4,10 +4,11 @@ Implemented: the service root; every entity set, an entity by id, navigation fro
 to its related entities (``Things(1)/Datastreams``) and to a single property
 (``Things(1)/name``); ``@iot.id``, ``@iot.selfLink`` and ``<Navigation>@iot.navigationLink``;
 ``$top`` (at most MAX_TOP per page), ``$skip``, ``$count``, ``$orderby``, ``$select``,
-``$filter`` (sta_filter.py) and ``$expand`` with nested options; server-side paging with
-``@iot.nextLink``; creating Observations, singly and as DataArray (ingest.py). Not yet:
-``$resultFormat``, ``/$value``, creating other entities, updates, deletes, MultiDatastreams:
-501 (listed in docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as
+``$filter`` (sta_filter.py) and ``$expand`` with nested options; ``$resultFormat=dataArray``
+for Observations; ``/$value`` of a property; server-side paging with ``@iot.nextLink``;
+creating Observations, singly and as DataArray (ingest.py), and creating, updating and
+deleting every other entity (entities.py). Not yet: MultiDatastreams (listed in
+docs/citydata.md). Errors are ``{"code", "type": "error", "message"}`` as
 FROST-Server answers, with the message also in German and English.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -46,10 +47,9 @@ from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 BASE = "/api/sta/v1.1"
 DEFAULT_TOP = 100
 MAX_TOP = 1000
-NOT_YET = {"$resultFormat"}
 MAX_EXPAND_DEPTH = 3
 MAX_EXPAND_TOP = 100  # per expanded collection of each entity: bounded work per request
-KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", "$filter", "$expand", *NOT_YET}
+KNOWN = {"$top", "$skip", "$count", "$orderby", "$select", "$filter", "$expand", "$resultFormat"}
 # besides the sortable properties, these can be filtered on
 EXTRA_FILTERS = {
     "description": "description",
@@ -273,14 +273,14 @@ def _options_from(params: Mapping[str, str], spec: EntitySet, *, depth: int) -> 
             raise StaError(
                 400, message_format(_("Unbekannte Abfrageoption %(key)s."), {"key": key[:40]})
             )
-        if key in NOT_YET:
+    if "$resultFormat" in params:
+        if params["$resultFormat"] != "dataArray":
+            raise StaError(400, _("$resultFormat kennt nur dataArray."))
+        if spec.name != "Observations" or depth > 0 or "$expand" in params:
             raise StaError(
-                501,
-                message_format(
-                    _("%(key)s ist in Rathaus noch nicht umgesetzt (siehe docs/citydata.md)."),
-                    {"key": key},
-                ),
+                400, _("$resultFormat=dataArray gibt es nur für Observations, ohne $expand.")
             )
+        options["$resultFormat"] = "dataArray"
     for key, default in (("$top", DEFAULT_TOP), ("$skip", 0)):
         raw = params.get(key, str(default))
         if not raw.isdigit() or len(raw) > 12:
@@ -459,7 +459,15 @@ def _field(spec: EntitySet, path: str) -> str | None:
 
 # the point geometries $filter's geospatial functions work on: entity set -> property ->
 # its latitude and longitude columns
-POINTS = {"Locations": {"location": sta_filter.PointColumns("lat", "lon")}}
+POINTS = {
+    "Locations": {"location": sta_filter.PointColumns("lat", "lon")},
+    "FeaturesOfInterest": {"feature": sta_filter.PointColumns("lat", "lon")},
+    "Observations": {
+        "FeatureOfInterest/feature": sta_filter.PointColumns(
+            "feature_of_interest__lat", "feature_of_interest__lon"
+        )
+    },
+}
 
 
 def _points(spec: EntitySet, path: str) -> sta_filter.PointColumns | None:
@@ -493,17 +501,61 @@ def _collection(
         query["$skip"] = str(skip + top)
         query["$top"] = str(top)
         body["@iot.nextLink"] = _link(request, path) + "?" + urlencode(query)
+    if options.get("$resultFormat"):
+        body["value"] = _data_arrays(request, rows, options.get("$select"))
+        return body
     body["value"] = [
         _entity(request, spec, row, options.get("$select"), options.get("$expand")) for row in rows
     ]
     return body
 
 
+ARRAY_COMPONENTS = ("id", "phenomenonTime", "resultTime", "result", "resultQuality", "parameters")
+
+
+def _data_arrays(
+    request: HttpRequest, rows: list[Any], select: list[str] | None
+) -> list[dict[str, Any]]:
+    """Observations as the dataArray result format: one block per Datastream with the
+    components (``$select``, by default id, phenomenonTime, resultTime, result) and a row of
+    values per observation."""
+    components = [c for c in (select or ARRAY_COMPONENTS[:4]) if c in ARRAY_COMPONENTS]
+    if not components:
+        raise StaError(400, _("$resultFormat=dataArray braucht in $select eine Eigenschaft."))
+    getters = SETS["Observations"].properties
+    blocks: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        block = blocks.get(row.datastream_id)
+        if block is None:
+            block = blocks[row.datastream_id] = {
+                "Datastream@iot.navigationLink": _link(
+                    request, f"Datastreams({row.datastream_id})"
+                ),
+                "components": components,
+                "dataArray": [],
+            }
+        block["dataArray"].append([row.pk if c == "id" else getters[c](row) for c in components])
+    for block in blocks.values():
+        block["dataArray@iot.count"] = len(block["dataArray"])
+    return list(blocks.values())
+
+
+def _raw_value(path: str) -> HttpResponse:
+    """``Things(1)/name/$value``: the property's value alone, as text (objects as JSON)."""
+    spec, entity, _collection_of, prop = _resolve(path)
+    if prop is None or entity is None:
+        raise StaError(400, _("$value folgt auf eine Eigenschaft, z. B. Things(1)/name/$value."))
+    value = spec.properties[prop](entity)
+    if isinstance(value, dict | list):
+        return JsonResponse(value, safe=False)
+    return HttpResponse(
+        "" if value is None else str(value), content_type="text/plain; charset=utf-8"
+    )
+
+
 def _resolve(path: str) -> tuple[EntitySet, Model | None, QuerySet[Any] | None, str | None]:
     """(entity set, the entity or None, the collection or None, a property name or None)."""
     segments = path.strip("/").split("/")
-    if segments[-1] == "$value":
-        raise StaError(501, _("$value ist in Rathaus noch nicht umgesetzt."))
     if len(segments) > 3:
         raise StaError(400, _("Der Pfad ist zu tief verschachtelt."))
     match = _SEGMENT.match(segments[0])
@@ -518,8 +570,6 @@ def _resolve(path: str) -> tuple[EntitySet, Model | None, QuerySet[Any] | None, 
     for segment in segments[1:]:
         if entity is None:
             raise StaError(400, _("Eine Navigation braucht eine Entität mit ID."))
-        if segment == "$value":
-            raise StaError(501, _("$value ist in Rathaus noch nicht umgesetzt."))
         nav = next((n for n in spec.navigation if n.name == segment), None)
         if nav is None:
             if segment in spec.properties and segment is segments[-1]:
@@ -548,7 +598,7 @@ def _get(spec: EntitySet, pk: int) -> Model:
 
 @csrf_exempt  # writes authenticate by Bearer token, never by cookie
 @require_http_methods(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"])
-def service(request: HttpRequest, path: str = "") -> JsonResponse:
+def service(request: HttpRequest, path: str = "") -> HttpResponse:
     if ratelimit_exceeded(scope="sta", key=client_address(request), rate="600/m"):
         return _error(StaError(429, _("Zu viele Anfragen; bitte später erneut versuchen.")))
     if request.method in ("POST", "PATCH", "PUT", "DELETE"):
@@ -574,6 +624,8 @@ def service(request: HttpRequest, path: str = "") -> JsonResponse:
             }
         )
     try:
+        if path.strip("/").endswith("/$value"):
+            return _raw_value(path.strip("/").removesuffix("/$value"))
         spec, entity, collection, prop = _resolve(path)
         if prop is not None:
             assert entity is not None  # noqa: S101 - _resolve returns a property with its entity

@@ -32,6 +32,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from rathaus.core.csvsafe import csv_cell as _csv_text
+
 # --------------------------------------------------------------------------------------------
 # The method's two tables
 # --------------------------------------------------------------------------------------------
@@ -1022,11 +1024,6 @@ AREA_CSV_HEADER: Final[tuple[str, ...]] = (
     *(f"share_{key}" for key in CLASS_KEYS),
 )
 POPULATION_CSV_HEADER: Final[tuple[str, ...]] = ("class", "population", "share")
-
-
-def _csv_text(value: str) -> str:
-    # Names come from feeds and uploads; keep spreadsheets from running them as formulas.
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def quality_csv_rows(stop_ratings: Iterable[StopRating]) -> list[list[str]]:

@@ -115,3 +115,30 @@ def test_demo_city_gives_every_municipal_service_an_office() -> None:
     assert Service.objects.get(leika_key="99102013000000").offices.get().name == "Stadtkämmerei"
     assert Service.objects.get(leika_key="99115005104000").offices.get().name == "Ordnungsamt"
     assert Location.objects.filter(office__name="Ordnungsamt").exists()
+
+
+@override_settings(DEMO=True)
+def test_seed_demo_creates_the_users_even_when_open_data_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: publish-open-data ran before the users; when it raised, no log-ins."""
+    import importlib
+
+    command = importlib.import_module("rathaus.citydata.management.commands.publish-open-data")
+
+    def broken(**kwargs: object) -> object:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(command, "publish_open_data", broken)
+    out, err = StringIO(), StringIO()
+    call_command("seed-demo", stdout=out, stderr=err)
+    assert "demo users: 8 created" in out.getvalue()
+    assert User.objects.count() == 8
+    assert "open data not published (OSError: no space left on device)" in err.getvalue()
+
+
+def test_tests_write_files_into_a_temporary_media_root(settings: object) -> None:
+    """Regression: seed-demo in these tests wrote ~115 files into the real var/media."""
+    from django.conf import settings as live
+
+    assert Path(live.MEDIA_ROOT) != live.VAR_DIR / "media"

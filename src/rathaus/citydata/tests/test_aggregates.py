@@ -141,7 +141,8 @@ def test_an_unknown_datastream_is_not_found(client: Client, db: None) -> None:
 def test_the_latest_value_of_every_datastream(
     client: Client, stream: Datastream, token: str, django_assert_max_num_queries: Any
 ) -> None:
-    send(client, token, stream, [["2026-11-26T08:10:00Z", 10], ["2026-11-26T09:40:00Z", 30]])
+    send(client, token, stream, [["2026-11-26T09:40:00Z", 30], ["2026-11-26T08:10:00Z", 10]])
+    send(client, token, stream, [["2026-11-25T08:10:00Z", 5]])  # late: not the latest
 
     with django_assert_max_num_queries(3):
         body = client.get(f"{API}/latest").json()

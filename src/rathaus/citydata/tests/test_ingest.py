@@ -96,7 +96,17 @@ def test_a_data_array_is_written_in_one_go_and_bad_rows_are_marked(
             "expects a number",
         ),
         ("/Observations", [1, 2], "JSON object"),
+        (  # an integer no double can hold: refused, not a 500
+            "/Observations",
+            {"phenomenonTime": "2026-11-27T08:00:00Z", "result": 10**400},
+            "expects a number",
+        ),
         ("/CreateObservations", {"not": "a list"}, "list of DataArrays"),
+        (
+            "/CreateObservations",
+            [{"Datastream": "7", "components": ["phenomenonTime", "result"], "dataArray": []}],
+            "does not exist",
+        ),
         ("/Things", {"name": ""}, "name must be text"),
     ],
 )

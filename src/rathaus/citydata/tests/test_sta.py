@@ -223,7 +223,8 @@ def test_disjoint_is_everything_outside(client: Client, stations: Any) -> None:
             "nested too deep",
         ),
         ("/Things", {"$filter": "x" * 3000}, 400, "longer than"),
-        ("/Things", {"$resultFormat": "dataArray"}, 501, "not yet implemented"),
+        ("/Things", {"$resultFormat": "dataArray"}, 400, "only for Observations"),
+        ("/Observations", {"$resultFormat": "csv"}, 400, "only dataArray"),
         ("/Things", {"$expand": "Sensors"}, 400, "no navigation"),
         ("/Things", {"$expand": "Datastreams($top=1"}, 400, "open parenthesis"),
         (
@@ -239,7 +240,7 @@ def test_disjoint_is_everything_outside(client: Client, stations: Any) -> None:
         ("/Things(99999999)", {}, 404, "does not exist"),
         ("/Unicorns", {}, 404, "does not exist"),
         ("/Things(1)/Datastreams(2)/Observations/x", {}, 400, "too deep"),
-        ("/Things({first})/$value", {}, 501, "not yet implemented"),
+        ("/Things({first})/$value", {}, 400, "follows a property"),
     ],
 )
 def test_bad_requests_get_the_standard_error_shape(

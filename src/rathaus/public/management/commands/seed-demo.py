@@ -125,6 +125,16 @@ class Command(BaseCommand):
                 created += 1
         self.stdout.write(f"demo users: {created} created, {kept} kept")
         self.stdout.write(f"decision letter templates: {load_demo_letter_templates()} created")
+        # last: the catalogue is a nicety of the demo; its failing must not cost the log-ins
+        try:
+            call_command("publish-open-data", "--quiet", stdout=self.stdout)
+        except Exception as exc:  # noqa: BLE001 - reported, the demo stays usable
+            self.stderr.write(
+                self.style.WARNING(
+                    f"warning: open data not published ({type(exc).__name__}: {exc}); "
+                    "run `rathaus publish-open-data` later"
+                )
+            )
         self.stdout.write("")
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
         for demo in DEMO_USERS:
