@@ -46,6 +46,14 @@ def _csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8"))))
 
 
+@pytest.fixture(autouse=True)
+def _no_leika_catalogue(db: None) -> None:
+    """These tests make their own services. The catalog tests load the real LeiKa catalogue
+    once per session (committed); in this test's transaction it is set aside (rolled back
+    afterwards: foreign keys are only checked at commit)."""
+    Service.objects.all()._raw_delete(Service.objects.db)
+
+
 @pytest.fixture
 def services(environment_office: Any) -> list[Service]:
     made = []
