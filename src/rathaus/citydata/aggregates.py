@@ -104,31 +104,24 @@ def aggregates_add(values: Iterable[tuple[int, datetime, float | None]]) -> int:
     return len(buckets)
 
 
-def aggregates_rebuild(*, datastream_id: int, start: datetime, end: datetime) -> int:
-    """Recomputes the days from ``start`` to ``end`` (widened to whole days of the city)
-    from the observations, after observations there were changed or deleted. Runs in the
+def aggregates_rebuild(
+    *, datastream_id: int, start: datetime | None = None, end: datetime | None = None
+) -> int:
+    """Recomputes a datastream's buckets from its observations: the days from ``start`` to
+    ``end`` (widened to whole days of the city) after observations there were changed or
+    deleted, or every bucket without a period (``rathaus rebuild-aggregates``). Runs in the
     caller's transaction."""
-    low, high = day_start(start), next_day(day_start(end))
-    Aggregate.objects.filter(datastream_id=datastream_id, start__gte=low, start__lt=high).delete()
-    values = (
-        Observation.objects.filter(
-            datastream_id=datastream_id,
-            phenomenon_time__gte=low,
-            phenomenon_time__lt=high,
-            result_number__isnull=False,
+    buckets = Aggregate.objects.filter(datastream_id=datastream_id)
+    observations = Observation.objects.filter(
+        datastream_id=datastream_id, result_number__isnull=False
+    )
+    if start is not None and end is not None:
+        low, high = day_start(start), next_day(day_start(end))
+        buckets = buckets.filter(start__gte=low, start__lt=high)
+        observations = observations.filter(phenomenon_time__gte=low, phenomenon_time__lt=high)
+    buckets.delete()
+    return aggregates_add(
+        observations.values_list("datastream_id", "phenomenon_time", "result_number").iterator(
+            chunk_size=5000
         )
-        .values_list("datastream_id", "phenomenon_time", "result_number")
-        .iterator(chunk_size=5000)
     )
-    return aggregates_add(values)
-
-
-def aggregates_rebuild_all(*, datastream_id: int) -> int:
-    """Every bucket of a datastream from its observations (``rathaus rebuild-aggregates``)."""
-    Aggregate.objects.filter(datastream_id=datastream_id).delete()
-    values = (
-        Observation.objects.filter(datastream_id=datastream_id, result_number__isnull=False)
-        .values_list("datastream_id", "phenomenon_time", "result_number")
-        .iterator(chunk_size=5000)
-    )
-    return aggregates_add(values)

@@ -76,10 +76,6 @@ def write_token_create(*, name: str, actor: AbstractBaseUser | None) -> tuple[Wr
     return record, token
 
 
-def write_token_valid(token: str) -> bool:
-    return write_token_get(token) is not None
-
-
 def write_token_get(token: str) -> WriteToken | None:
     """The token's record, if it is one of ours and not revoked."""
     digest = hashlib.sha256(token.encode()).hexdigest()
@@ -143,8 +139,7 @@ def _finite(number: float) -> bool:
 def observations_write(rows: Sequence[Row]) -> list[int]:
     """All rows in one transaction; each touched Datastream's phenomenon time range and
     latest value updated once (not once per row) and its hourly and daily aggregates added
-    to. The new
-    observations' ids, in the order of the rows."""
+    to. The new observations' ids, in the order of the rows."""
     if len(rows) > MAX_ROWS:
         raise RowError(
             message_format(_("Höchstens %(max)s Beobachtungen je Anfrage."), {"max": MAX_ROWS})
@@ -165,8 +160,9 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
                 replace(r, feature_id=features.get(r.datastream_id)) if r.feature_id is None else r
                 for r in rows
             ]
+        numbers = [number_of(row.result) for row in rows]  # once per row, for all below
         if connection.vendor == "postgresql":
-            created = _copy(rows)
+            created = _copy(rows, numbers)
         else:
             created = [
                 o.pk
@@ -177,19 +173,18 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
                             phenomenon_time=row.phenomenon_time,
                             phenomenon_time_end=row.phenomenon_end,
                             result_time=row.result_time,
-                            result_number=_number(row.result),
-                            result_json=None if _number(row.result) is not None else row.result,
+                            result_number=number,
+                            result_json=None if number is not None else row.result,
                             feature_of_interest_id=row.feature_id,
                         )
-                        for row in rows
+                        for row, number in zip(rows, numbers, strict=True)
                     ),
                     batch_size=5000,
                 )
             ]
         aggregates_add(
             (row.datastream_id, row.phenomenon_time, number)
-            for row in rows
-            if (number := _number(row.result)) is not None
+            for row, number in zip(rows, numbers, strict=True)
         )
         streams = Datastream.objects.select_for_update().filter(pk__in=list(ranges))
         for stream in streams:
@@ -199,17 +194,13 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
             latest = newest[stream.pk]
             if stream.latest_time is None or latest.phenomenon_time >= stream.latest_time:
                 stream.latest_time = latest.phenomenon_time
-                stream.latest_result = _number(latest.result)
+                stream.latest_result = number_of(latest.result)
             stream.save(update_fields=SUMMARY_FIELDS)
     return created
 
 
 def number_of(value: object) -> float | None:
     """A result as a number where it is one (kept in result_number), else None."""
-    return _number(value)
-
-
-def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -225,7 +216,7 @@ _COPY_COLUMNS = (
 )
 
 
-def _copy(rows: Sequence[Row]) -> list[int]:
+def _copy(rows: Sequence[Row], numbers: Sequence[float | None]) -> list[int]:
     """PostgreSQL's COPY, with ids taken from the table's sequence first (the answer names
     each new observation): no model object per row, no INSERT statement to build."""
     table = Observation._meta.db_table
@@ -238,8 +229,7 @@ def _copy(rows: Sequence[Row]) -> list[int]:
         columns = ", ".join(_COPY_COLUMNS)
         raw = cursor.cursor  # psycopg's own cursor: Django has no COPY
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - ours
-            for pk, row in zip(ids, rows, strict=True):
-                number = _number(row.result)
+            for pk, row, number in zip(ids, rows, numbers, strict=True):
                 copy.write_row(
                     (
                         pk,

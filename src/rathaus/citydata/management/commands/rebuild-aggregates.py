@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from rathaus.citydata.aggregates import aggregates_rebuild_all
+from rathaus.citydata.aggregates import aggregates_rebuild
 from rathaus.citydata.models import Datastream
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         buckets = 0
         for done, stream_id in enumerate(streams.values_list("pk", flat=True).iterator(), 1):
             with transaction.atomic():
-                buckets += aggregates_rebuild_all(datastream_id=stream_id)
+                buckets += aggregates_rebuild(datastream_id=stream_id)
             if done % 10 == 0 or done == total:
                 self.stdout.write(f"  {done}/{total} datastreams, {buckets} buckets")
         self.stdout.write(
