@@ -167,8 +167,8 @@ def main() -> dict[str, Any]:
     if mqtt:
         print(
             f"citydata ingestion over MQTT (PostgreSQL, Mosquitto, QoS 1, one subscriber): "
-            f"one observation per message {mqtt['single_per_s']:,.0f} observations/s, "
-            f"DataArray messages of {MQTT_ROWS_PER_ARRAY:,} rows {mqtt['array_per_s']:,.0f}/s "
+            f"one observation per message {mqtt['mqtt_single_per_s']:,.0f} observations/s, "
+            f"DataArray messages of {MQTT_ROWS_PER_ARRAY:,} rows {mqtt['mqtt_array_per_s']:,.0f}/s "
             f"({MQTT_MESSAGES:,} observations each; target >= 50,000); same-run HTTP "
             f"DataArray {bulk:,.0f}/s, single-row INSERTs {single:,.0f}/s",
             flush=True,
@@ -310,8 +310,8 @@ def bench_mqtt(stream: int) -> dict[str, float]:
         if array["written"] != arrays * MQTT_ROWS_PER_ARRAY:
             raise SystemExit(f"MQTT DataArray: {array['written']} written")
     return {
-        "single_per_s": MQTT_MESSAGES / single["seconds"],
-        "array_per_s": arrays * MQTT_ROWS_PER_ARRAY / array["seconds"],
+        "mqtt_single_per_s": MQTT_MESSAGES / single["seconds"],
+        "mqtt_array_per_s": arrays * MQTT_ROWS_PER_ARRAY / array["seconds"],
         "mqtt_single_batches": single["batches"],
     }
 

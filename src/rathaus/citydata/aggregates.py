@@ -77,7 +77,11 @@ def buckets_of(values: Iterable[tuple[int, datetime, float | None]]) -> Buckets:
 def aggregates_add(values: Iterable[tuple[int, datetime, float | None]]) -> int:
     """Adds observations to their buckets (inside the caller's transaction). Returns the
     number of buckets touched."""
-    buckets = buckets_of(values)
+    return aggregates_store(buckets_of(values))
+
+
+def aggregates_store(buckets: Buckets) -> int:
+    """Adds buckets (from ``buckets_of``) to those stored: one upsert per bucket."""
     if not buckets:
         return 0
     table = connection.ops.quote_name(Aggregate._meta.db_table)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -19,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from psycopg.types.json import Jsonb
 
-from rathaus.citydata.aggregates import aggregates_add
+from rathaus.citydata.aggregates import Buckets, aggregates_store, buckets_of
 from rathaus.citydata.models import (
     Datastream,
     FeatureOfInterest,
@@ -42,14 +41,16 @@ SUMMARY_FIELDS = [
 ]
 
 
+T = TypeVar("T")
+
+
 class RowError(ValueError):
     def __init__(self, message: str | Promise) -> None:
         super().__init__(str(message))
         self.message = message
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     datastream_id: int
     phenomenon_time: datetime
     phenomenon_end: datetime | None
@@ -87,13 +88,21 @@ def parse_time(value: object, what: str) -> tuple[datetime, datetime | None]:
     ambiguous by an hour or two and refused)."""
     if not isinstance(value, str) or not value:
         raise RowError(message_format(_("%(what)s fehlt oder ist kein Text."), {"what": what}))
+    if "/" not in value:  # the common case, once per observation: no list, no loop
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # the message below
+        else:
+            if moment.tzinfo is not None:
+                return moment, None
     parts = value.split("/")
     if len(parts) > 2:
         raise RowError(message_format(_("%(what)s ist keine Zeit nach ISO 8601."), {"what": what}))
     moments = []
     for part in parts:
         try:
-            moment = datetime.fromisoformat(part.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(part)
         except ValueError:
             raise RowError(
                 message_format(_("%(what)s ist keine Zeit nach ISO 8601."), {"what": what})
@@ -144,25 +153,25 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
         raise RowError(
             message_format(_("Höchstens %(max)s Beobachtungen je Anfrage."), {"max": MAX_ROWS})
         )
-    ranges: dict[int, tuple[datetime, datetime]] = {}
-    newest: dict[int, Row] = {}
-    for row in rows:
-        end = row.phenomenon_end or row.phenomenon_time
-        low, high = ranges.get(row.datastream_id, (row.phenomenon_time, end))
-        ranges[row.datastream_id] = (min(low, row.phenomenon_time), max(high, end))
-        latest = newest.get(row.datastream_id)
-        if latest is None or row.phenomenon_time >= latest.phenomenon_time:
-            newest[row.datastream_id] = row
     with transaction.atomic():
         features = features_of_things({r.datastream_id for r in rows if r.feature_id is None})
-        if features:
-            rows = [
-                replace(r, feature_id=features.get(r.datastream_id)) if r.feature_id is None else r
-                for r in rows
-            ]
+        feature_ids = [
+            features.get(row.datastream_id) if row.feature_id is None else row.feature_id
+            for row in rows
+        ]
         numbers = [number_of(row.result) for row in rows]  # once per row, for all below
+
+        def summarise() -> tuple[Buckets, dict[int, list[Any]]]:
+            return (
+                buckets_of(
+                    (row.datastream_id, row.phenomenon_time, number)
+                    for row, number in zip(rows, numbers, strict=True)
+                ),
+                _summary(rows),
+            )
+
         if connection.vendor == "postgresql":
-            created = _copy(rows, numbers)
+            created, (buckets, summary) = _copy(rows, numbers, feature_ids, summarise)
         else:
             created = [
                 o.pk
@@ -175,28 +184,45 @@ def observations_write(rows: Sequence[Row]) -> list[int]:
                             result_time=row.result_time,
                             result_number=number,
                             result_json=None if number is not None else row.result,
-                            feature_of_interest_id=row.feature_id,
+                            feature_of_interest_id=feature,
                         )
-                        for row, number in zip(rows, numbers, strict=True)
+                        for row, number, feature in zip(rows, numbers, feature_ids, strict=True)
                     ),
                     batch_size=5000,
                 )
             ]
-        aggregates_add(
-            (row.datastream_id, row.phenomenon_time, number)
-            for row, number in zip(rows, numbers, strict=True)
-        )
-        streams = Datastream.objects.select_for_update().filter(pk__in=list(ranges))
+            buckets, summary = summarise()
+        aggregates_store(buckets)
+        # FOR NO KEY UPDATE: concurrent batches wait here only, not while writing (writing
+        # locks the Datastream FOR KEY SHARE, migration 0006, which this lock lets through)
+        streams = Datastream.objects.select_for_update(no_key=True).filter(pk__in=list(summary))
         for stream in streams:
-            low, high = ranges[stream.pk]
+            low, high, latest = summary[stream.pk]
             stream.phenomenon_start = min(filter(None, (stream.phenomenon_start, low)))
             stream.phenomenon_end = max(filter(None, (stream.phenomenon_end, high)))
-            latest = newest[stream.pk]
             if stream.latest_time is None or latest.phenomenon_time >= stream.latest_time:
                 stream.latest_time = latest.phenomenon_time
                 stream.latest_result = number_of(latest.result)
             stream.save(update_fields=SUMMARY_FIELDS)
     return created
+
+
+def _summary(rows: Sequence[Row]) -> dict[int, list[Any]]:
+    """Per datastream: [earliest start, latest end, newest row]."""
+    summary: dict[int, list[Any]] = {}
+    for row in rows:
+        end = row.phenomenon_end or row.phenomenon_time
+        known = summary.get(row.datastream_id)
+        if known is None:
+            summary[row.datastream_id] = [row.phenomenon_time, end, row]
+            continue
+        if row.phenomenon_time < known[0]:
+            known[0] = row.phenomenon_time
+        if end > known[1]:
+            known[1] = end
+        if row.phenomenon_time >= known[2].phenomenon_time:
+            known[2] = row
+    return summary
 
 
 def number_of(value: object) -> float | None:
@@ -216,21 +242,44 @@ _COPY_COLUMNS = (
 )
 
 
-def _copy(rows: Sequence[Row], numbers: Sequence[float | None]) -> list[int]:
-    """PostgreSQL's COPY, with ids taken from the table's sequence first (the answer names
-    each new observation): no model object per row, no INSERT statement to build."""
+_COPY_TYPES = (
+    "int8",
+    "int8",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "jsonb",
+    "int8",
+)
+
+
+def _copy(
+    rows: Sequence[Row],
+    numbers: Sequence[float | None],
+    feature_ids: Sequence[int | None],
+    meanwhile: Callable[[], T],
+) -> tuple[list[int], T]:
+    """PostgreSQL's COPY (binary, the column types named once), with ids taken from the
+    table's sequence first (the answer names each new observation): no model object per row,
+    no INSERT statement to build. ``meanwhile`` runs after the last row is sent, while the
+    database is still taking the rows in; its result is returned with the ids."""
     table = Observation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            # the sequence's name looked up once (a subquery), not once per id
+            "SELECT array_agg(nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass))) "
+            "FROM generate_series(1, %s)",
             [table, len(rows)],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        ids: list[int] = cursor.fetchone()[0]
         columns = ", ".join(_COPY_COLUMNS)
         raw = cursor.cursor  # psycopg's own cursor: Django has no COPY
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - ours
-            for pk, row, number in zip(ids, rows, numbers, strict=True):
-                copy.write_row(
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:  # noqa: S608 - ours
+            copy.set_types(_COPY_TYPES)
+            write = copy.write_row
+            for pk, row, number, feature in zip(ids, rows, numbers, feature_ids, strict=True):
+                write(
                     (
                         pk,
                         row.datastream_id,
@@ -239,10 +288,11 @@ def _copy(rows: Sequence[Row], numbers: Sequence[float | None]) -> list[int]:
                         row.result_time,
                         number,
                         None if number is not None else Jsonb(row.result),
-                        row.feature_id,
+                        feature,
                     )
                 )
-    return ids
+            done = meanwhile()
+    return ids, done
 
 
 def features_of_things(datastream_ids: set[int]) -> dict[int, int]:
@@ -326,7 +376,28 @@ def data_array_rows(body: Any) -> tuple[list[Row | None], list[str]]:
                 _("Ein DataArray braucht components mit phenomenonTime und result und dataArray.")
             )
         at = {name: i for i, name in enumerate(components)}
+        width, at_time, at_result = len(components), at["phenomenonTime"], at["result"]
+        plain = "resultTime" not in at
+        numeric = stream.observation_type == MEASUREMENT
+        stream_id = stream.pk
         for values in data:
+            # the common row (an instant with a zone, a finite number) without a call per
+            # row; anything else goes through row_from, which also says what is wrong
+            if plain and type(values) is list and len(values) == width:
+                text, result = values[at_time], values[at_result]
+                if type(text) is str and "/" not in text:
+                    try:
+                        moment = datetime.fromisoformat(text)
+                    except ValueError:
+                        moment = None
+                    if (
+                        moment is not None
+                        and moment.tzinfo is not None
+                        and (not numeric or (type(result) is float and math.isfinite(result)))
+                    ):
+                        rows.append(Row(stream_id, moment, None, None, result))
+                        reasons.append("")
+                        continue
             try:
                 if not isinstance(values, list) or len(values) != len(components):
                     raise RowError(_("Eine Zeile passt nicht zu components."))

@@ -56,6 +56,9 @@ from rathaus.core.errors import message_format
 logger = logging.getLogger(__name__)
 
 QUEUE_BYTES = 64 * 1024 * 1024  # payloads held in memory at most, whatever their number
+# a batch is full at batch_size messages or at this much payload, whichever comes first: 25
+# DataArray messages of 1,000 rows are a batch, not a wait for batch_ms
+BATCH_BYTES = 1024 * 1024
 _STREAM_TOPIC = re.compile(r"Datastreams\((\d{1,18})\)")
 
 
@@ -321,7 +324,7 @@ class Subscriber:
             size = len(self._queue)
             if size > self.stats.peak_queue:
                 self.stats.peak_queue = size
-            if size >= self.config.batch_size:
+            if size >= self.config.batch_size or self._queued_bytes >= BATCH_BYTES:
                 self._cond.notify_all()
 
     # ---- the writing loop (the caller's thread) ------------------------------------------
@@ -400,14 +403,19 @@ class Subscriber:
         return batch
 
     def _take(self, most: int) -> list[_Message]:
-        """Up to ``most`` messages, once that many are there or the oldest waited batch_ms."""
+        """Up to ``most`` messages, once that many (or BATCH_BYTES of payload) are there or
+        the oldest waited batch_ms."""
         wait = self.config.batch_ms / 1000
         with self._cond:
             if not self._queue:
                 self._cond.wait(wait)
             if self._queue and len(self._queue) < most:
                 oldest = time.monotonic()
-                while len(self._queue) < most and not self.stop.is_set():
+                while (
+                    len(self._queue) < most
+                    and self._queued_bytes < BATCH_BYTES
+                    and not self.stop.is_set()
+                ):
                     left = oldest + wait - time.monotonic()
                     if left <= 0:
                         break

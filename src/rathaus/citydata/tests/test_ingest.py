@@ -168,3 +168,59 @@ def test_other_result_types_are_kept_as_they_came(
     assert first["resultTime"] == "2026-11-27T08:00:05Z"
     assert second["result"] == "geschlossen"
     assert second["phenomenonTime"] == "2026-11-27T08:00:00Z/2026-11-27T09:00:00Z"
+
+
+def test_deleting_a_datastream_takes_its_observations_and_a_used_feature_is_kept(
+    client: Client, stream: Datastream, token: str
+) -> None:
+    """The references are not foreign keys (migration 0006); deleting works as with them."""
+    from django.db.models import ProtectedError
+
+    from rathaus.citydata.models import FeatureOfInterest
+
+    feature = FeatureOfInterest.objects.create(
+        name="Jahnallee", encoding_type="application/geo+json", feature={}
+    )
+    Observation.objects.create(
+        datastream=stream,
+        phenomenon_time="2026-11-27T08:00:00Z",
+        result_number=3,
+        feature_of_interest=feature,
+    )
+
+    with pytest.raises(ProtectedError):
+        feature.delete()
+    stream.delete()
+
+    assert Observation.objects.count() == 0
+    feature.delete()  # no observation refers to it any more
+    assert not FeatureOfInterest.objects.exists()
+
+
+def test_on_postgresql_the_database_refuses_dangling_references(stream: Datastream) -> None:
+    """What a foreign key did, checked once per statement: no observation of a datastream or
+    feature that does not exist, no deleting a datastream that observations refer to."""
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the statement-level checks are PostgreSQL's (migration 0006)")
+    Observation.objects.create(
+        datastream=stream, phenomenon_time="2026-11-27T08:00:00Z", result_number=1
+    )
+    for statement, params in [
+        (
+            "INSERT INTO citydata_observation (datastream_id, phenomenon_time) VALUES (%s, now())",
+            [stream.pk + 1000],
+        ),
+        (
+            "INSERT INTO citydata_observation (datastream_id, phenomenon_time, "
+            "feature_of_interest_id) VALUES (%s, now(), 424242)",
+            [stream.pk],
+        ),
+        ("UPDATE citydata_observation SET datastream_id = datastream_id + 1000", []),
+        ("DELETE FROM citydata_datastream WHERE id = %s", [stream.pk]),
+    ]:
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    assert Observation.objects.get().datastream_id == stream.pk
+    assert Datastream.objects.filter(pk=stream.pk).exists()

@@ -4,6 +4,7 @@ before it disconnects (citydata.mqtt, docs/citydata.md)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import threading
@@ -44,6 +45,9 @@ class Command(BaseCommand):
                 "RATHAUS_MQTT_URL is not set (e.g. mqtt://user:password@127.0.0.1:1883): "
                 "without a broker observations come in over HTTP only"
             )
+        # a long-running process, like the web server (rathaus/wsgi.py): what is loaded by
+        # now is not swept by the garbage collector again
+        gc.freeze()
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _SIGNALS}
         try:
