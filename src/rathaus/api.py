@@ -12,6 +12,7 @@ from rathaus.cases.api import router as cases_router
 from rathaus.catalog.api import router as catalog_router
 from rathaus.citydata.api import router as citydata_router
 from rathaus.core import api_errors
+from rathaus.economy.api import router as economy_router
 from rathaus.forms.api import router as forms_router
 from rathaus.submissions import api as submissions_api
 from rathaus.submissions.api import router as submissions_router
@@ -56,3 +57,4 @@ api.add_router("/", submissions_router)
 api.add_router("/", cases_router)
 api.add_router("/", transit_router)
 api.add_router("/", citydata_router)
+api.add_router("/", economy_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rathaus.cases",
     "rathaus.transit",
     "rathaus.citydata",
+    "rathaus.economy",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the board part (reply notices, the weekly digest)."""

@@ -1,0 +1,7 @@
+"""The digital-economy pages under /wirtschaft/ (namespace ``economy``): the directory (and
+the pillar's start page), the hub's events and rooms, the board of offers and needs."""
+
+from rathaus.economy.views import board, directory, events
+
+app_name = "economy"
+urlpatterns = [*directory.urlpatterns, *events.urlpatterns, *board.urlpatterns]
