@@ -20,6 +20,9 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
    PostgreSQL, next to single-row INSERTs; at 10 million observations (bench/citydata_queries.py)
    the latest value of every datastream and a one-month hourly aggregate, next to the same
    answers computed from the raw observations.
+8. Digital economy (bench/economy.py): directory search, map data and relation walks at 10,000
+   organisations and 50,000 relations next to unindexed queries, and registrations per second
+   for one popular event from 8 threads next to one, with the overbooked seats counted (0).
 """
 
 from __future__ import annotations
@@ -223,7 +226,10 @@ def main() -> None:
     from bench import citydata_queries
 
     sensor_queries = citydata_queries.main()
-    runs = (searched, submitted, inboxes, transport, sensors, sensor_queries)
+    from bench import economy
+
+    ecosystem = economy.main()
+    runs = (searched, submitted, inboxes, transport, sensors, sensor_queries, ecosystem)
     skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(
         f"bench: {2 + sum(len(r) for r in runs)} benchmark runs done, "

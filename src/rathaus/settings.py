@@ -208,6 +208,13 @@ RATELIMIT_SUBMIT = env("RATHAUS_RATELIMIT_SUBMIT", "30/h")
 RATELIMIT_ANSWER = env("RATHAUS_RATELIMIT_ANSWER", "20/h")
 # The sensor-data pages (/stadtdaten/) and, counted apart, their CSV downloads, per client.
 RATELIMIT_CITYDATA = env("RATHAUS_RATELIMIT_CITYDATA", "120/m")
+# The digital economy (/wirtschaft/): directory entries and claims per user and client, event
+# registrations per client, posts, replies and relation proposals per user.
+RATELIMIT_ECONOMY_REGISTER = env("RATHAUS_RATELIMIT_ECONOMY_REGISTER", "10/h")
+RATELIMIT_EVENT_REGISTER = env("RATHAUS_RATELIMIT_EVENT_REGISTER", "20/h")
+RATELIMIT_BOARD_POST = env("RATHAUS_RATELIMIT_BOARD_POST", "10/h")
+RATELIMIT_BOARD_REPLY = env("RATHAUS_RATELIMIT_BOARD_REPLY", "60/h")
+RATELIMIT_RELATION = env("RATHAUS_RATELIMIT_RELATION", "60/h")
 
 # Public transport (transit): walking, changing and the in-memory timetables of journey planning.
 TRANSIT_WALK_SPEED = float(env("RATHAUS_TRANSIT_WALK_SPEED", "1.2"))  # metres per second

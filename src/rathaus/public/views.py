@@ -35,7 +35,11 @@ LEGAL = {
 
 
 # Pillars whose app has arrived have their own start page.
-PILLAR_PAGES = {"buergerservice": "catalog:index", "mobilitaet": "transit:index"}
+PILLAR_PAGES = {
+    "buergerservice": "catalog:index",
+    "mobilitaet": "transit:index",
+    "wirtschaft": "economy:index",
+}
 
 
 def _pillar_url(slug: str) -> str:

@@ -18,6 +18,7 @@ from rathaus.accounts.models import Office, User
 from rathaus.accounts.services import office_membership_set, role_assign, user_create
 from rathaus.cases.demo import load_demo_letter_templates
 from rathaus.catalog import demo as catalog_demo
+from rathaus.economy import demo as economy_demo
 from rathaus.forms.demo import load_demo_forms
 from rathaus.submissions.demo import load_demo_official_forms
 from rathaus.transit.models import Feed
@@ -125,6 +126,13 @@ class Command(BaseCommand):
                 created += 1
         self.stdout.write(f"demo users: {created} created, {kept} kept")
         self.stdout.write(f"decision letter templates: {load_demo_letter_templates()} created")
+        economy = economy_demo.load(
+            staff=User.objects.filter(email="referat@demo.rathaus.example").first(),
+            member=User.objects.filter(email="organisation@demo.rathaus.example").first(),
+        )
+        self.stdout.write(
+            "digital economy: " + ", ".join(f"{count} {what}" for what, count in economy.items())
+        )
         # last: the catalogue is a nicety of the demo; its failing must not cost the log-ins
         try:
             call_command("publish-open-data", "--quiet", stdout=self.stdout)

@@ -1,0 +1,68 @@
+"""Staff editing of the directory in the Django admin: the taxonomy (sectors and
+competences), organisations, memberships and claims. Every change is audited through
+core.admin.AuditedAdmin; moderation and claims have their own pages under
+/wirtschaft/verzeichnis/pruefung/ as well."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from rathaus.core.admin import AuditedAdmin
+from rathaus.economy.models import Claim, Membership, Organisation, Term
+from rathaus.economy.services.directory import name_key_of, organisation_search_reindex
+
+
+@admin.register(Term)
+class TermAdmin(AuditedAdmin):
+    list_display = ("name", "name_en", "kind", "slug", "parent")
+    list_filter = ("kind",)
+    search_fields = ("name", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("parent",)
+
+
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdmin):
+    list_display = ("name", "kind", "status", "source", "register_number", "city", "updated_at")
+    list_filter = ("status", "source", "kind", "hiring", "seeking_partners")
+    search_fields = ("name", "register_number", "slug")
+    filter_horizontal = ("sectors", "competences")
+    raw_id_fields = ("duplicate_of", "area")
+    readonly_fields = (
+        "created_by",
+        "moderated_by",
+        "moderated_at",
+        "contact_encrypted",
+        "logo",
+        "created_at",
+        "updated_at",
+    )
+    exclude = ("visibility",)
+    inlines = (MembershipInline,)
+    personal_fields = ("email", "phone")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:  # type: ignore[type-arg]
+        obj.name_key = name_key_of(obj.name)  # the duplicate key follows the name
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        organisation_search_reindex(organisation_ids=[form.instance.pk])
+
+
+@admin.register(Claim)
+class ClaimAdmin(AuditedAdmin):
+    list_display = ("organisation", "user", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+    raw_id_fields = ("organisation", "user", "decided_by")
+    readonly_fields = ("code_hash", "decided_by", "decided_at", "created_at", "updated_at")
