@@ -26,9 +26,16 @@ class TermAdmin(AuditedAdmin):
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Read-only: members are changed on the members page (services.directory), which keeps
+    an admin and writes the audit log."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ("user",)
+    fields = readonly_fields = ("user", "role", "created_at")
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Organisation)

@@ -50,7 +50,9 @@ def send_reply_notice(message: OutboxMessage) -> None:
         "city": settings.CITY_NAME,
     }
     with translation.override(getattr(reply.recipient, "preferred_language", "") or "de"):
-        subject = render_to_string("economy/mail/board_reply_subject.txt", context).strip()
+        subject = " ".join(
+            render_to_string("economy/mail/board_reply_subject.txt", context).split()
+        )
         body = render_to_string("economy/mail/board_reply.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [reply.recipient.email])
 
@@ -78,7 +80,9 @@ def send_digest(message: OutboxMessage) -> None:
         "city": settings.CITY_NAME,
     }
     with translation.override(getattr(user, "preferred_language", "") or "de"):
-        subject = render_to_string("economy/mail/board_digest_subject.txt", context).strip()
+        subject = " ".join(
+            render_to_string("economy/mail/board_digest_subject.txt", context).split()
+        )
         body = render_to_string("economy/mail/board_digest.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
@@ -128,6 +132,8 @@ def send_relation_proposed(message: OutboxMessage) -> None:
         }
         with translation.override(getattr(user, "preferred_language", "") or "de"):
             context["kind"] = relation.get_kind_display()
-            subject = render_to_string("economy/mail/board_relation_subject.txt", context).strip()
+            subject = " ".join(
+                render_to_string("economy/mail/board_relation_subject.txt", context).split()
+            )
             body = render_to_string("economy/mail/board_relation.txt", context)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -70,6 +70,7 @@ def event_when(event: Event) -> str:
 
 def _context(registration: Registration, person: dict[str, Any]) -> dict[str, Any]:
     event = registration.event
+    seated = registration.status == RegistrationStatus.CONFIRMED
     return {
         "name": person.get("name", ""),
         "event": event,
@@ -77,7 +78,7 @@ def _context(registration: Registration, person: dict[str, Any]) -> dict[str, An
         if translation.get_language() == "en" and event.title_en
         else event.title,
         "when": event_when(event),
-        "where": ical._location(event),
+        "where": ical._location(event, with_link=seated),
         "event_url": ical.event_url(event),
         "city": settings.CITY_NAME,
     }
@@ -101,13 +102,15 @@ def _send(
         if with_seat:
             context["checkin_code"] = code_display(with_seat)
             context["checkin_url"] = checkin_url(with_seat)
-        subject = render_to_string(f"economy/mail/{template}_subject.txt", context).strip()
+        subject = " ".join(
+            render_to_string(f"economy/mail/{template}_subject.txt", context).split()
+        )
         body = render_to_string(f"economy/mail/{template}.txt", context)
     message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
     if with_seat:
         message.attach(
             "veranstaltung.ics",
-            ical.calendar([registration.event]),
+            ical.calendar([registration.event], with_link=True),
             "text/calendar; charset=utf-8; method=PUBLISH",
         )
         message.attach("einlass-qr-code.png", qr_png(checkin_url(with_seat)), "image/png")

@@ -85,7 +85,7 @@ class Questions:
         if typed is not None:
             for key in typed:
                 value = str(typed.get(key, ""))
-                if key.endswith("__count") and value.isdigit():
+                if key.endswith("__count") and (value.isascii() and value.isdigit()):
                     counts[key.removesuffix("__count")] = min(int(value), MAX_REPEAT)
         return rendering.build(self.items, self.definition, values, typed, errors, counts)
 

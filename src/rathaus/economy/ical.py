@@ -52,18 +52,25 @@ def event_url(event: Event) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("economy:event_detail", args=[event.slug])
 
 
-def _location(event: Event) -> str:
+def _location(event: Event, *, with_link: bool = False) -> str:
+    """Where: the venue, and for online and hybrid events the meeting link only for someone
+    with a seat (``with_link``): the public calendars and the waiting list do not give it
+    away."""
     place = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
     if not place and event.room_id is not None and event.room is not None:
         place = event.room.name
+    link = event.online_url if with_link else ""
     if event.format == EventFormat.ONLINE:
-        return event.online_url or "Online"
-    if event.format == EventFormat.HYBRID and event.online_url:
-        return f"{place} / {event.online_url}" if place else event.online_url
+        return link or "Online"
+    if event.format == EventFormat.HYBRID:
+        online = link or "Online"
+        return f"{place} / {online}" if place else online
     return place
 
 
-def vevent_lines(event: Event, *, stamp: datetime | None = None) -> list[str]:
+def vevent_lines(
+    event: Event, *, stamp: datetime | None = None, with_link: bool = False
+) -> list[str]:
     url = event_url(event)
     host = urlsplit(settings.SITE_URL).hostname or "rathaus"
     description = "\n\n".join(part for part in (event.description.strip(), url) if part)
@@ -79,20 +86,21 @@ def vevent_lines(event: Event, *, stamp: datetime | None = None) -> list[str]:
         f"URL:{url}",
         "STATUS:" + ("CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED"),
     ]
-    location = _location(event)
+    location = _location(event, with_link=with_link)
     if location:
         lines.append(f"LOCATION:{escape_text(location)}")
     lines.append("END:VEVENT")
     return lines
 
 
-def calendar(events: Iterable[Event], *, name: str = "") -> str:
-    """A VCALENDAR with the events, as the text of a ``text/calendar`` file."""
+def calendar(events: Iterable[Event], *, name: str = "", with_link: bool = False) -> str:
+    """A VCALENDAR with the events, as the text of a ``text/calendar`` file (``with_link``:
+    with the online meeting link, for a confirmed registrant only)."""
     stamp = timezone.now()
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "METHOD:PUBLISH"]
     if name:
         lines.append(f"X-WR-CALNAME:{escape_text(name)}")
     for event in events:
-        lines += vevent_lines(event, stamp=stamp)
+        lines += vevent_lines(event, stamp=stamp, with_link=with_link)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -197,8 +197,8 @@ def conversation_get_for_user(
     tell nothing."""
     if not user.is_authenticated:
         raise Http404
-    post = Post.objects.select_related("organisation", "author").filter(pk=post_id).first()
-    if post is None or thread_user_id == post.author_id:
+    post = post_get_for_user(user=user, post_id=post_id)  # a post one may not see: 404
+    if thread_user_id == post.author_id:
         raise Http404
     if user.pk not in (post.author_id, thread_user_id):
         raise Http404

@@ -66,7 +66,7 @@ def _role_in(user: Any, organisation: Organisation) -> str | None:
 def _lookup(organisation_id_or_slug: int | str) -> Organisation:
     entries = Organisation.objects.select_related("area")
     value = str(organisation_id_or_slug)
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         found = entries.filter(pk=int(value)).first() if int(value) < 2**63 else None
     else:
         found = entries.filter(slug=value[:220]).first()
@@ -344,7 +344,9 @@ def organisation_search_ids(*, query: str, filters: DirectoryFilters) -> tuple[s
     allowed = {
         str(pk)
         for pk in filters.apply(
-            _published().filter(pk__in=[int(c) for c in candidates if c.isdigit()])
+            _published().filter(
+                pk__in=[int(c) for c in candidates if (c.isascii() and c.isdigit())]
+            )
         ).values_list("pk", flat=True)
     }
     hits = search.rank(

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from rathaus.core.crypto import encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.constants import EntryStatus, PostKind, PostStatus, TermKind
 from rathaus.economy.models import DigestSubscription, Membership, Message, Post, Term
+from rathaus.economy.selectors.board import post_get_for_user
 from rathaus.economy.services.relations import is_staff
 
 MAX_TAGS = 10
@@ -195,9 +197,10 @@ def message_send(
             field="body",
         )
     with transaction.atomic():
-        post = Post.objects.filter(pk=post_id).first()
-        if post is None:
-            raise BoardRefused(_("Diesen Beitrag gibt es nicht."))
+        try:  # the post's gate: a post the sender may not see does not exist for them
+            post = post_get_for_user(user=sender, post_id=post_id)
+        except Http404:
+            raise BoardRefused(_("Diesen Beitrag gibt es nicht.")) from None
         if sender.pk == post.author_id:
             if thread_user_id is None or thread_user_id == sender.pk:
                 raise BoardRefused(_("Sie können nur auf Antworten zu Ihrem Beitrag antworten."))

@@ -630,9 +630,18 @@ def claim_decide(*, actor: User, claim: Claim, approve: bool, reason: str = "") 
     if not _is_staff(actor):
         raise PermissionDenied
     with transaction.atomic():
+        # the entry first: two approvals of claims on it wait for each other, and the second
+        # finds that the entry has an admin now
+        Organisation.objects.select_for_update().filter(pk=claim.organisation_id).first()
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
         if locked.status != ClaimStatus.PENDING:
             raise DirectoryError(_("Dieser Antrag wurde schon entschieden."))
+        if approve and Membership.objects.filter(organisation_id=locked.organisation_id).exists():
+            raise DirectoryError(
+                _(
+                    "Dieser Eintrag wird schon von Mitgliedern verwaltet; sie können Personen hinzufügen."
+                )
+            )
         now = timezone.now()
         locked.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
         locked.decided_by = actor

@@ -547,6 +547,9 @@ def registration_check_in(*, actor: User, code: str) -> CheckInResult:
                 "waiting", _("Diese Person steht auf der Warteliste und hat keinen Platz.")
             )
         now = timezone.now()
+        event = registration.event
+        if event.status == EventStatus.CANCELLED:
+            raise EventError("event_cancelled", _("Diese Veranstaltung wurde abgesagt."))
         updated = Registration.objects.filter(
             pk=registration.pk, checked_in_at__isnull=True
         ).update(checked_in_at=now, updated_at=now)

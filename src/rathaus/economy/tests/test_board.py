@@ -332,6 +332,27 @@ def test_only_the_two_participants_can_read_a_conversation(board: dict[str, Any]
     assert Message.objects.count() == 1
 
 
+def test_a_post_one_may_not_see_cannot_be_read_or_answered_through_a_conversation(
+    board: dict[str, Any],
+) -> None:
+    """Review finding: one's own (empty) conversation showed any post's title."""
+    hidden_org = org("Bald archiviert GmbH")
+    author = member("verborgen@example.org", hidden_org)
+    hidden = post_create(
+        author=author, kind="offer", title="Geheimes Angebot", body="...",
+        organisation_id=hidden_org.pk,
+    )  # fmt: skip
+    Organisation.objects.filter(pk=hidden_org.pk).update(status=EntryStatus.ARCHIVED)
+    page = client_for(board["bob"]).get(
+        f"/wirtschaft/marktplatz/{hidden.pk}/gespraech/{board['bob'].pk}/"
+    )
+    assert page.status_code == 404
+    assert "Geheimes Angebot" not in page.content.decode()
+    with pytest.raises(BoardRefused):
+        message_send(sender=board["bob"], post_id=hidden.pk, body="Hallo")
+    assert not Message.objects.filter(post=hidden).exists()
+
+
 def test_people_without_an_organisation_cannot_reply_and_closed_posts_take_no_new_replies(
     board: dict[str, Any],
 ) -> None:

@@ -297,3 +297,9 @@ def test_claim_page_and_staff_approval(personas: dict[str, Any]) -> None:
         f"/wirtschaft/verzeichnis/uebernahmen/{claim.pk}/", {f"c{claim.pk}-decision": "approve"}
     )
     assert claimant.get(f"/wirtschaft/verzeichnis/{entry.slug}/bearbeiten/").status_code == 200
+
+
+def test_superscript_digits_in_numbers_get_the_first_page_not_an_error(client: Any) -> None:
+    """Review finding: "²".isdigit() is true, int("²") fails: a 500."""
+    response = client.get("/wirtschaft/verzeichnis/?seite=%C2%B2")
+    assert response.status_code == 200

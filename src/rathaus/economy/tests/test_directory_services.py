@@ -284,6 +284,24 @@ def test_a_claim_gives_no_access_until_staff_approve_it(personas: dict[str, Any]
         services.claim_create(user=UserFactory(), organisation=entry, evidence="Ich gehöre dazu.")
 
 
+def test_a_claim_on_an_entry_that_got_an_admin_meanwhile_is_not_approved(
+    personas: dict[str, Any],
+) -> None:
+    """Review finding: approving a second claim made a second stranger admin."""
+    entry = shadow(name="Doppelt GmbH")
+    claim = services.claim_create(
+        user=personas["citizen"], organisation=entry, evidence="Ich leite die Firma."
+    )
+    membership(UserFactory(), entry)  # someone became its admin in the meantime
+
+    with pytest.raises(services.DirectoryError):
+        services.claim_decide(actor=personas["department"], claim=claim, approve=True)
+
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PENDING
+    assert not entry.memberships.filter(user=personas["citizen"]).exists()
+
+
 # ---- logo ----------------------------------------------------------------------------------
 
 

@@ -345,6 +345,22 @@ def test_staff_check_people_in_by_qr_code_and_a_second_scan_says_already(
     assert AuditEntry.objects.filter(action="economy.registration.check_in").count() == 1
 
 
+def test_a_code_of_a_called_off_event_does_not_open_the_door(
+    client: Client, staff_client: Client
+) -> None:
+    """Review finding: any event's code was accepted, a called-off event's too."""
+    event = make_event()
+    register(client, event, "Jana Berger", "jana@example.org")
+    deliver()
+    code = checkin_code(mail_to("jana@example.org")[0])
+    Event.objects.filter(pk=event.pk).update(status=EventStatus.CANCELLED)
+
+    answer = staff_client.post(f"/wirtschaft/veranstaltungen/einlass/{code.replace('-', '')}/")
+
+    assert "abgesagt" in answer.content.decode()
+    assert Registration.objects.get().checked_in_at is None
+
+
 def test_staff_type_the_code_in_any_case_with_or_without_dashes(
     client: Client, staff_client: Client
 ) -> None:

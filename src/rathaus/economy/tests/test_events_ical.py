@@ -72,3 +72,29 @@ def test_an_events_own_calendar_file_is_offered_for_download(client: Client) -> 
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     assert "BEGIN:VEVENT" in response.content.decode()
+
+
+def test_the_meeting_link_is_only_in_the_calendar_file_of_someone_with_a_seat(
+    client: Client, mailoutbox: list
+) -> None:
+    """Review finding: the public calendar files gave away the link of online events."""
+    from rathaus.economy.tests.test_events import deliver, register
+
+    event = make_event(
+        slug="online-runde",
+        format="hybrid",
+        online_url="https://meet.example.org/geheim",
+        capacity=1,
+    )
+    public = client.get("/wirtschaft/veranstaltungen/feed.ics").content.decode()
+    single = client.get(f"/wirtschaft/veranstaltungen/{event.slug}/kalender.ics")
+    assert "meet.example.org/geheim" not in public
+    assert "meet.example.org/geheim" not in single.content.decode()
+    assert register(Client(), event, "Ada", "ada@example.org").status_code == 302
+    assert register(Client(), event, "Bo", "bo@example.org").status_code == 302  # waits
+    deliver()
+    seated = next(m for m in mailoutbox if "ada@example.org" in m.to)
+    waiting = next(m for m in mailoutbox if "bo@example.org" in m.to)
+    attachment = next(a for a in seated.attachments if a[0].endswith(".ics"))
+    assert "meet.example.org/geheim" in attachment[1].replace("\r\n ", "")
+    assert "meet.example.org/geheim" not in waiting.body

@@ -32,7 +32,7 @@ from rathaus.accounts.views import second_factor_required
 from rathaus.core.csvsafe import csv_cell
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
-from rathaus.economy.constants import OrganisationKind
+from rathaus.economy.constants import EntryStatus, OrganisationKind
 from rathaus.economy.forms_directory import (
     ClaimDecisionForm,
     ClaimForm,
@@ -91,7 +91,7 @@ def _filters(form: DirectoryFilterForm) -> tuple[str, selectors.DirectoryFilters
 
 def _page_number(request: HttpRequest) -> int:
     value = request.GET.get("seite", "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+    return int(value) if (value.isascii() and value.isdigit()) and 0 < len(value) < 7 else 1
 
 
 @require_safe
@@ -232,7 +232,9 @@ def organisation_logo(request: HttpRequest, slug: str) -> FileResponse:
         raise Http404("no logo")
     response = FileResponse(default_storage.open(organisation.logo, "rb"), content_type="image/png")
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "public, max-age=3600"
+    # a logo of an entry not (yet) published is seen only by its members and staff
+    visible = organisation.status == EntryStatus.PUBLISHED
+    response["Cache-Control"] = f"{'public' if visible else 'private'}, max-age=3600"
     return response
 
 
@@ -259,7 +261,7 @@ def organisation_register(request: HttpRequest) -> HttpResponse:
                 return redirect("economy:my_organisations")
             confirmed = request.POST.get("andere_organisation", "")
             duplicate_of = None
-            if confirmed.isdigit() and len(confirmed) < 19:
+            if (confirmed.isascii() and confirmed.isdigit()) and len(confirmed) < 19:
                 duplicate_of = selectors.organisation_by_id(organisation_id=int(confirmed))
             try:
                 organisation = services.organisation_register(
@@ -355,6 +357,7 @@ def organisation_logo_upload(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def organisation_members(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = selectors.organisation_get_for_user(
@@ -382,7 +385,7 @@ def organisation_members(request: HttpRequest, slug: str) -> HttpResponse:
                     return redirect("economy:organisation_members", organisation.slug)
             elif action in ("role", "remove"):
                 raw = request.POST.get("membership", "")
-                if not raw.isdigit() or len(raw) > 18:
+                if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
                     raise Http404("no such member")
                 membership = selectors.membership_get_for_admin(
                     user=request.user, organisation=organisation, membership_id=int(raw)

@@ -195,14 +195,16 @@ def _change_entries(typed: Any, action: str) -> None:
     counts = {
         key.removesuffix("__count"): min(int(value), 50)
         for key, value in typed.items()
-        if key.endswith("__count") and value.isdigit()
+        if key.endswith("__count") and (value.isascii() and value.isdigit())
     }
     if action.startswith("add:"):
         counts[action[4:]] = counts.get(action[4:], 0) + 1
     else:
         group, _sep, index = action[7:].rpartition(":")
         counts[group] = max(counts.get(group, 1) - 1, 0)
-        _shift_entries(typed, group, int(index) if index.isdigit() else 0, counts[group])
+        _shift_entries(
+            typed, group, int(index) if (index.isascii() and index.isdigit()) else 0, counts[group]
+        )
     for key, value in counts.items():
         typed[f"{key}__count"] = str(value)
 
