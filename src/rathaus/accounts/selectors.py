@@ -46,9 +46,15 @@ def user_is_staff_member(*, user: AnyUser) -> bool:
     return bool(user_roles(user=user) & STAFF_ROLES)
 
 
-def _sees_all_offices(user: AnyUser) -> bool:
+def user_is_department_staff(*, user: AnyUser) -> bool:
+    """Department staff (Referat Digitale Stadt) or an administrator: who runs the city-wide
+    things (every office, the directory's moderation, events, rooms, the board)."""
     roles = user_roles(user=user)
     return Role.ADMINISTRATOR in roles or Role.DEPARTMENT_STAFF in roles
+
+
+def _sees_all_offices(user: AnyUser) -> bool:
+    return user_is_department_staff(user=user)
 
 
 def _with_units_below(office_ids: set[int], known: set[int]) -> set[int]:

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.crypto import DecryptionError, decrypt_json
 from rathaus.economy.constants import EntryStatus, PostStatus
 from rathaus.economy.models import (
@@ -22,7 +23,6 @@ from rathaus.economy.models import (
     Post,
     Term,
 )
-from rathaus.economy.services.relations import is_staff
 
 PAGE_SIZE = 20
 
@@ -31,15 +31,6 @@ def _visible_posts() -> QuerySet[Post]:
     """Posts of the administration, or of a published organisation."""
     return Post.objects.filter(
         Q(organisation__isnull=True) | Q(organisation__status=EntryStatus.PUBLISHED)
-    )
-
-
-def acting_organisations(*, user: Any) -> list[Organisation]:
-    """The organisations the user acts for (their memberships)."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Organisation.objects.filter(memberships__user_id=user.pk).order_by("name").distinct()
     )
 
 
@@ -86,7 +77,7 @@ def post_get_for_user(*, user: Any, post_id: int) -> Post:
         return post
     if user.is_authenticated and (
         post.author_id == user.pk
-        or is_staff(user)
+        or user_is_department_staff(user=user)
         or Membership.objects.filter(user_id=user.pk, organisation_id=post.organisation.pk).exists()
     ):
         return post

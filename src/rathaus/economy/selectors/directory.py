@@ -15,8 +15,7 @@ from django.db.models.functions import Floor, RowNumber
 from django.http import Http404
 from django.utils.translation import get_language
 
-from rathaus.accounts.constants import Role
-from rathaus.accounts.selectors import user_has_role
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core import search
 from rathaus.core.constants import AreaKind
 from rathaus.core.crypto import DecryptionError, decrypt_json
@@ -40,16 +39,6 @@ MAX_RESULTS = 1000
 SEARCH_WEIGHTS = {"name": 3.0, "competences": 2.0, "sectors": 1.2, "description": 1.0}
 # the map's clusters: points in one grid cell of this many degrees become one marker
 CLUSTER_CELL_DEGREES = 0.01  # about 1.1 km north-south, 0.7 km east-west in Leipzig
-
-
-def is_staff(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and (
-            user_has_role(user=user, role=Role.DEPARTMENT_STAFF)
-            or user_has_role(user=user, role=Role.ADMINISTRATOR)
-        )
-    )
 
 
 def _role_in(user: Any, organisation: Organisation) -> str | None:
@@ -86,7 +75,7 @@ def organisation_get_for_user(
     - editing (``for_edit``): its admins and department staff, else PermissionDenied.
     """
     organisation = _lookup(organisation_id_or_slug)
-    staff = is_staff(user)
+    staff = user_is_department_staff(user=user)
     role = _role_in(user, organisation)
     if organisation.status != EntryStatus.PUBLISHED and not (staff or role):
         raise Http404("no such organisation")
@@ -120,14 +109,14 @@ def organisations_of_user(*, user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(memberships__user=user).order_by("name", "pk").distinct()
 
 
-def organisation_ids_administered(*, user: Any) -> set[int]:
+def organisation_ids_of_user(*, user: Any, role: str | None = None) -> set[int]:
+    """The ids of the organisations ``user`` is a member of (with ``role``: only those)."""
     if not user.is_authenticated:
         return set()
-    return set(
-        Membership.objects.filter(user=user, role=MemberRole.ADMIN).values_list(
-            "organisation_id", flat=True
-        )
-    )
+    memberships = Membership.objects.filter(user_id=user.pk)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return set(memberships.values_list("organisation_id", flat=True))
 
 
 # ---- what a viewer sees ------------------------------------------------------------------
@@ -137,7 +126,7 @@ def viewer_level(*, user: Any, organisation: Organisation) -> str:
     """The widest visibility ``user`` may see on this profile: ``organisation`` for its
     members and staff; ``members`` for a logged-in person who is a member of any published
     organisation of the directory; ``public`` for everyone else."""
-    if is_staff(user) or _role_in(user, organisation):
+    if user_is_department_staff(user=user) or _role_in(user, organisation):
         return Visibility.ORGANISATION
     if (
         user.is_authenticated
@@ -234,7 +223,7 @@ def organisation_profile(*, user: Any, organisation: Organisation) -> Profile:
         contact=contact,
         visibility=visibility,
         level=level,
-        can_edit=is_staff(user) or role == MemberRole.ADMIN,
+        can_edit=user_is_department_staff(user=user) or role == MemberRole.ADMIN,
         can_claim=(
             user.is_authenticated
             and organisation.status == EntryStatus.PUBLISHED
@@ -477,7 +466,7 @@ def area_for_name(*, name: str) -> Area | None:
 
 def organisation_moderation_list(*, user: Any) -> QuerySet[Organisation]:
     """Pending entries, oldest first, with the entry each may duplicate (staff only)."""
-    if not is_staff(user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     return (
         Organisation.objects.filter(status=EntryStatus.PENDING)
@@ -487,7 +476,7 @@ def organisation_moderation_list(*, user: Any) -> QuerySet[Organisation]:
 
 
 def claim_list_pending(*, user: Any) -> QuerySet[Claim]:
-    if not is_staff(user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     return (
         Claim.objects.filter(status=ClaimStatus.PENDING)
@@ -497,7 +486,7 @@ def claim_list_pending(*, user: Any) -> QuerySet[Claim]:
 
 
 def claim_get_for_staff(*, user: Any, claim_id: int) -> Claim:
-    if not is_staff(user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     claim = Claim.objects.select_related("organisation").filter(pk=claim_id).first()
     if claim is None:
@@ -513,7 +502,7 @@ def claims_of_user(*, user: Any) -> QuerySet[Claim]:
 
 def organisation_members(*, user: Any, organisation: Organisation) -> QuerySet[Membership]:
     """The members of an organisation: for its members and staff only."""
-    if not (is_staff(user) or _role_in(user, organisation)):
+    if not (user_is_department_staff(user=user) or _role_in(user, organisation)):
         raise PermissionDenied
     return (
         Membership.objects.filter(organisation=organisation)
@@ -525,7 +514,9 @@ def organisation_members(*, user: Any, organisation: Organisation) -> QuerySet[M
 def membership_get_for_admin(
     *, user: Any, organisation: Organisation, membership_id: int
 ) -> Membership:
-    if not (is_staff(user) or _role_in(user, organisation) == MemberRole.ADMIN):
+    if not (
+        user_is_department_staff(user=user) or _role_in(user, organisation) == MemberRole.ADMIN
+    ):
         raise PermissionDenied
     membership = (
         Membership.objects.select_related("organisation", "user")

@@ -14,9 +14,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rathaus.accounts.constants import Role
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_has_role
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.crypto import DecryptionError, decrypt_json
 from rathaus.economy.constants import EventStatus, RegistrationStatus
 from rathaus.economy.models import Event, Organisation, Person, Registration
@@ -31,12 +30,6 @@ FEED_PAST_DAYS = 365
 FEED_MAX_EVENTS = 500
 
 AnyUser = User | AnonymousUser
-
-
-def user_is_event_staff(*, user: AnyUser) -> bool:
-    return user_has_role(user=user, role=Role.DEPARTMENT_STAFF) or user_has_role(
-        user=user, role=Role.ADMINISTRATOR
-    )
 
 
 def _public() -> QuerySet[Event]:
@@ -76,7 +69,7 @@ def event_feed_events() -> list[Event]:
 
 def event_get_for_user(*, user: AnyUser, slug: str) -> Event:
     """An event's page: drafts only for staff, else 404."""
-    queryset = _public() if not user_is_event_staff(user=user) else Event.objects.all()
+    queryset = _public() if not user_is_department_staff(user=user) else Event.objects.all()
     event = queryset.select_related("room").filter(slug=slug).first()
     if event is None:
         raise Http404
@@ -84,7 +77,7 @@ def event_get_for_user(*, user: AnyUser, slug: str) -> Event:
 
 
 def event_get_for_staff(*, user: AnyUser, event_id: int) -> Event:
-    if not user_is_event_staff(user=user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     event = Event.objects.select_related("room").filter(pk=event_id).first()
     if event is None:
@@ -93,7 +86,7 @@ def event_get_for_staff(*, user: AnyUser, event_id: int) -> Event:
 
 
 def event_list_for_staff(*, user: AnyUser) -> QuerySet[Event]:
-    if not user_is_event_staff(user=user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     return Event.objects.annotate(
         waiting=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITING)),
@@ -195,7 +188,7 @@ def registration_by_cancel_token(*, token: str) -> Registration | None:
 
 
 def registration_by_checkin_code(*, user: AnyUser, code: str) -> Registration | None:
-    if not user_is_event_staff(user=user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     return (
         Registration.objects.select_related("event")

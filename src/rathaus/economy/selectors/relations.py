@@ -16,9 +16,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.economy.constants import EntryStatus, RelationKind, RelationStatus
 from rathaus.economy.models import Membership, Organisation, Relation
-from rathaus.economy.services.relations import PERSON_KINDS, is_staff, may_decide
+from rathaus.economy.selectors.directory import organisation_ids_of_user
+from rathaus.economy.services.relations import PERSON_KINDS, may_decide
 
 MAX_DEPTH = 3
 
@@ -162,18 +164,12 @@ def organisation_url(organisation: Organisation) -> str:
     return ""
 
 
-def _member_org_ids(user: Any) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(Membership.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True))
-
-
 def relations_for_profile(*, organisation: Organisation, user: Any) -> ProfileRelations:
     """What the profile shows: confirmed relations grouped by kind (read from this
     organisation's side) with their dates; proposals only to members of either side and
     staff (and to the person named)."""
-    staff = is_staff(user)
-    mine = _member_org_ids(user)
+    staff = user_is_department_staff(user=user)
+    mine = organisation_ids_of_user(user=user)
     member_here = organisation.pk in mine
     rows = [
         r
@@ -232,7 +228,7 @@ def relations_waiting_for(*, user: Any) -> list[Relation]:
         return []
     q = Q(target_id__in=Membership.objects.filter(user_id=user.pk).values("organisation_id"))
     q |= Q(person__user_id=user.pk)
-    if is_staff(user):
+    if user_is_department_staff(user=user):
         q |= Q(person__isnull=False, person__user__isnull=True)
     return _named(
         Relation.objects.filter(q, status=RelationStatus.PROPOSED)

@@ -18,24 +18,17 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rathaus.accounts.constants import Role
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_has_role
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.economy.constants import BookingStatus, EventStatus, MemberRole
 from rathaus.economy.models import Event, Membership, Organisation, Room, RoomBooking
+from rathaus.economy.selectors.directory import organisation_ids_of_user
 
 AnyUser = User | AnonymousUser
 
 # The hub's opening hours, local time: the week view lists free times within them.
 HUB_OPENS = time(8, 0)
 HUB_CLOSES = time(22, 0)
-
-
-def user_is_room_staff(*, user: AnyUser) -> bool:
-    """Department staff and administrators manage rooms and book for anyone."""
-    return user_has_role(user=user, role=Role.DEPARTMENT_STAFF) or user_has_role(
-        user=user, role=Role.ADMINISTRATOR
-    )
 
 
 def organisations_for_booking(*, user: AnyUser) -> QuerySet[Organisation]:
@@ -48,13 +41,13 @@ def organisations_for_booking(*, user: AnyUser) -> QuerySet[Organisation]:
 def user_may_book(*, user: AnyUser) -> bool:
     if not user.is_authenticated:
         return False
-    return user_is_room_staff(user=user) or Membership.objects.filter(user=user).exists()
+    return user_is_department_staff(user=user) or Membership.objects.filter(user=user).exists()
 
 
 def room_list_for_user(*, user: AnyUser) -> QuerySet[Room]:
     """Bookable rooms for everyone; staff see the deactivated ones too."""
     rooms = Room.objects.order_by("name")
-    if user_is_room_staff(user=user):
+    if user_is_department_staff(user=user):
         return rooms
     return rooms.filter(active=True)
 
@@ -62,14 +55,14 @@ def room_list_for_user(*, user: AnyUser) -> QuerySet[Room]:
 def room_get_for_user(*, user: AnyUser, room_id: int) -> Room:
     """The gate for rooms: a deactivated room is not found except by staff."""
     room = Room.objects.filter(pk=room_id).first()
-    if room is None or (not room.active and not user_is_room_staff(user=user)):
+    if room is None or (not room.active and not user_is_department_staff(user=user)):
         raise Http404
     return room
 
 
 def room_get_for_staff(*, user: AnyUser, room_id: int) -> Room:
     """A room for editing: staff only."""
-    if not user_is_room_staff(user=user):
+    if not user_is_department_staff(user=user):
         raise PermissionDenied
     return room_get_for_user(user=user, room_id=room_id)
 
@@ -121,22 +114,6 @@ def events_for_booking() -> QuerySet[Event]:
     )
 
 
-def _admin_organisation_ids(user: AnyUser) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.filter(user=user, role=MemberRole.ADMIN).values_list(
-            "organisation_id", flat=True
-        )
-    )
-
-
-def _member_organisation_ids(user: AnyUser) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
-
-
 def booking_get_for_user(*, user: AnyUser, booking_id: int) -> RoomBooking:
     """The gate for bookings: its booker, the members of its organisation and staff see it;
     others get PermissionDenied, a booking that does not exist Http404."""
@@ -150,11 +127,11 @@ def booking_get_for_user(*, user: AnyUser, booking_id: int) -> RoomBooking:
     if not user.is_authenticated:
         raise PermissionDenied
     if (
-        user_is_room_staff(user=user)
+        user_is_department_staff(user=user)
         or booking.booked_by_id == user.pk
         or (
             booking.organisation_id is not None
-            and booking.organisation_id in _member_organisation_ids(user)
+            and booking.organisation_id in organisation_ids_of_user(user=user)
         )
     ):
         return booking
@@ -166,11 +143,12 @@ def booking_is_canceller(*, user: AnyUser, booking: RoomBooking) -> bool:
     if not user.is_authenticated:
         return False
     return (
-        user_is_room_staff(user=user)
+        user_is_department_staff(user=user)
         or booking.booked_by_id == user.pk
         or (
             booking.organisation_id is not None
-            and booking.organisation_id in _admin_organisation_ids(user)
+            and booking.organisation_id
+            in organisation_ids_of_user(user=user, role=MemberRole.ADMIN)
         )
     )
 
@@ -199,8 +177,8 @@ def bookings_with_cancel_flags(
 ) -> list[tuple[RoomBooking, bool]]:
     """Each booking with whether ``user`` may cancel it now (``booking_may_cancel``), in two
     queries whatever the number of bookings."""
-    staff = user_is_room_staff(user=user)
-    admin_of = _admin_organisation_ids(user)
+    staff = user_is_department_staff(user=user)
+    admin_of = organisation_ids_of_user(user=user, role=MemberRole.ADMIN)
     now = timezone.now()
     return [
         (
@@ -255,8 +233,8 @@ def room_week(*, user: AnyUser, room: Room, monday: date) -> list[Day]:
     first = _local(monday, time(0))
     last = _local(monday + timedelta(days=7), time(0))
     bookings = list(booking_conflicts(room_id=room.pk, starts_at=first, ends_at=last))
-    staff = user_is_room_staff(user=user)
-    mine = _member_organisation_ids(user)
+    staff = user_is_department_staff(user=user)
+    mine = organisation_ids_of_user(user=user)
     tz = timezone.get_default_timezone()
     days = []
     for offset in range(7):

@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.constants import EntryStatus, PostKind, PostStatus, TermKind
 from rathaus.economy.models import DigestSubscription, Membership, Message, Post, Term
 from rathaus.economy.selectors.board import post_get_for_user
-from rathaus.economy.services.relations import is_staff
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 40
@@ -88,7 +88,7 @@ def post_create(
     today = today or timezone.localdate()
     if deadline is not None and deadline < today:
         raise BoardRefused(_("Die Frist liegt in der Vergangenheit."), field="deadline")
-    staff = is_staff(author)
+    staff = user_is_department_staff(user=author)
     with transaction.atomic():
         if organisation_id is None:
             if not staff:
@@ -145,7 +145,9 @@ def post_create(
 
 
 def may_close(user: Any, post: Post) -> bool:
-    return bool(user.is_authenticated and (post.author_id == user.pk or is_staff(user)))
+    return bool(
+        user.is_authenticated and (post.author_id == user.pk or user_is_department_staff(user=user))
+    )
 
 
 def post_close(*, actor: Any, post_id: int) -> Post:
@@ -163,7 +165,7 @@ def post_close(*, actor: Any, post_id: int) -> Post:
             return post
         post.status = PostStatus.CLOSED
         post.save(update_fields=["status", "updated_at"])
-        if is_staff(actor):
+        if user_is_department_staff(user=actor):
             audit_entry_create(
                 actor=actor,
                 action="economy.post.close",
@@ -179,7 +181,9 @@ def may_reply(user: Any) -> bool:
     """Replies are between members: people who act for an organisation, and staff."""
     if not user.is_authenticated:
         return False
-    return is_staff(user) or Membership.objects.filter(user_id=user.pk).exists()
+    return (
+        user_is_department_staff(user=user) or Membership.objects.filter(user_id=user.pk).exists()
+    )
 
 
 def message_send(

@@ -11,7 +11,6 @@ import io
 import itertools
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +20,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts.constants import Role
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_has_role
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core import search
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.models import Area
@@ -43,6 +40,7 @@ from rathaus.economy.constants import (
     Visibility,
 )
 from rathaus.economy.models import Claim, Membership, Organisation, Term
+from rathaus.economy.services import unique_slug
 
 SEARCH_DOC_TYPE = "economy.organisation"
 SEARCH_PRIMARY = ("name", "competences")
@@ -111,20 +109,12 @@ class DuplicateError(DirectoryError):
         self.by_register = by_register
 
 
-def _fold(text: str) -> str:
-    text = text.lower().replace("ß", "ss")
-    for umlaut, base in (("ä", "a"), ("ö", "o"), ("ü", "u")):
-        text = text.replace(umlaut, base)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def name_key_of(name: str) -> str:
-    """``"Muster-Software GmbH & Co. KG"`` -> ``"muster software"``: lower case, umlauts
-    folded, legal forms and punctuation dropped."""
-    text = _fold(name)
-    text = _LEGAL_FORM.sub(" ", text)
-    return " ".join(re.findall(r"[a-z0-9]+", text))[:200]
+    """``"Muster-Software GmbH & Co. KG"`` -> ``"muster software"``: lower case, legal forms
+    and punctuation dropped, each word folded as the search folds it (umlauts and accents to
+    their base letter)."""
+    letters = "".join(search.fold(char) or char for char in name.lower())  # keeps punctuation
+    return " ".join(re.findall(r"[a-z0-9]+", _LEGAL_FORM.sub(" ", letters)))[:200]
 
 
 def register_number_normalise(value: str) -> str:
@@ -141,16 +131,6 @@ def register_number_normalise(value: str) -> str:
         )
     kind, number, suffix = match.groups()
     return f"{kind} {number}" + (f" {suffix}" if suffix else "")
-
-
-def _is_staff(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and (
-            user_has_role(user=user, role=Role.DEPARTMENT_STAFF)
-            or user_has_role(user=user, role=Role.ADMINISTRATOR)
-        )
-    )
 
 
 def _is_admin_member(user: Any, organisation: Organisation) -> bool:
@@ -259,14 +239,6 @@ def _check(data: OrganisationInput) -> None:
             raise DirectoryError(_("Unbekannte Sichtbarkeit."), field_name="visibility")
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name_key_of(name))[:200] or "organisation"
-    slug = base
-    while slug in RESERVED_SLUGS or Organisation.objects.filter(slug=slug).exists():
-        slug = f"{base}-{secrets.token_hex(3)}"
-    return slug
-
-
 def _apply(organisation: Organisation, data: OrganisationInput) -> None:
     for name in _PLAIN_FIELDS:
         setattr(organisation, name, getattr(data, name))
@@ -309,7 +281,12 @@ def organisation_register(
         raise DuplicateError(existing, by_register=by_register)
     with transaction.atomic():
         organisation = Organisation(
-            slug=_unique_slug(data.name),
+            slug=unique_slug(
+                Organisation,
+                name_key_of(data.name),
+                fallback="organisation",
+                reserved=RESERVED_SLUGS,
+            ),
             status=EntryStatus.PENDING,
             source=EntrySource.SELF,
             created_by=user,
@@ -343,7 +320,7 @@ def organisation_moderate(
     *, actor: User, organisation: Organisation, publish: bool, note: str = ""
 ) -> Organisation:
     """Department staff publish or reject a pending entry (with a note for the entrant)."""
-    if not _is_staff(actor):
+    if not user_is_department_staff(user=actor):
         raise PermissionDenied
     with transaction.atomic():
         locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
@@ -378,7 +355,7 @@ def organisation_update(
 ) -> Organisation:
     """The organisation's admins or department staff change its profile (and who sees its
     contact fields)."""
-    if not (_is_staff(actor) or _is_admin_member(actor, organisation)):
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     _check(data)
     existing, by_register = duplicate_find(
@@ -459,7 +436,7 @@ def organisation_logo_set(
     *, actor: User, organisation: Organisation, content: bytes | None
 ) -> Organisation:
     """Store a checked, re-encoded logo (or remove it with ``content=None``)."""
-    if not (_is_staff(actor) or _is_admin_member(actor, organisation)):
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     png = logo_check(content=content) if content is not None else None
     with transaction.atomic():
@@ -497,7 +474,7 @@ def membership_add(
     *, actor: User, organisation: Organisation, email: str, role: str = MemberRole.MEMBER
 ) -> Membership:
     """An admin (or staff) adds a person with an account, by their e-mail address."""
-    if not (_is_staff(actor) or _is_admin_member(actor, organisation)):
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     if role not in MemberRole.values:
         raise DirectoryError(_("Unbekannte Rolle."), field_name="role")
@@ -530,7 +507,7 @@ def membership_add(
 
 def membership_role_set(*, actor: User, membership: Membership, role: str) -> Membership:
     organisation = membership.organisation
-    if not (_is_staff(actor) or _is_admin_member(actor, organisation)):
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     if role not in MemberRole.values:
         raise DirectoryError(_("Unbekannte Rolle."), field_name="role")
@@ -562,7 +539,7 @@ def membership_role_set(*, actor: User, membership: Membership, role: str) -> Me
 
 def membership_remove(*, actor: User, membership: Membership) -> None:
     organisation = membership.organisation
-    if not (_is_staff(actor) or _is_admin_member(actor, organisation)):
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     with transaction.atomic():
         list(Membership.objects.select_for_update().filter(organisation=organisation))
@@ -627,7 +604,7 @@ def claim_create(*, user: User, organisation: Organisation, evidence: str) -> Cl
 def claim_decide(*, actor: User, claim: Claim, approve: bool, reason: str = "") -> Claim:
     """Staff approve a claim (the claimant becomes the entry's admin; other pending claims
     of the entry are rejected) or reject it."""
-    if not _is_staff(actor):
+    if not user_is_department_staff(user=actor):
         raise PermissionDenied
     with transaction.atomic():
         # the entry first: two approvals of claims on it wait for each other, and the second
@@ -719,7 +696,12 @@ def organisation_import_row(
                 )
             return existing, False
         organisation = Organisation(
-            slug=_unique_slug(data.name),
+            slug=unique_slug(
+                Organisation,
+                name_key_of(data.name),
+                fallback="organisation",
+                reserved=RESERVED_SLUGS,
+            ),
             status=EntryStatus.PUBLISHED,
             source=EntrySource.IMPORT,
             created_by=actor,

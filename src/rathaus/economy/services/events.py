@@ -11,7 +11,6 @@ moves the first person of the waiting list up in the same transaction, or frees 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,15 +20,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
+from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json, encrypt_json
 from rathaus.core.rotation import RotationReport
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.constants import EventFormat, EventStatus, RegistrationStatus
 from rathaus.economy.models import Event, Organisation, Person, Registration, Room
+from rathaus.economy.services import unique_slug
 
 # paths under veranstaltungen/ that are not an event's slug
 RESERVED_SLUGS = frozenset({"verwaltung", "einlass", "abmelden", "feed", "anmelden"})
@@ -108,10 +108,16 @@ def checkin_code_normalise(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def email_hash(email: str) -> str:
-    """A keyed hash of the address (blind index): one registration per address and event."""
-    key = settings.DATA_KEYS[0].encode()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+def email_hash(email: str, data_key: str | None = None) -> str:
+    """The address as a blind index (core.blind_index, the newest key by default): one
+    registration per address and event."""
+    return blind_index.digest(email.strip().lower(), data_key)
+
+
+def _email_hashes(email: str) -> list[str]:
+    """What the address may be stored as: under every configured key (until
+    ``rathaus rotate-keys`` has made them all again)."""
+    return [email_hash(email, key) for key in settings.DATA_KEYS]
 
 
 def registration_email_hashes_rotate(report: RotationReport) -> None:
@@ -156,16 +162,6 @@ def _check(data: EventData) -> None:
         raise EventError("venue", _("Bitte geben Sie einen Raum des Hubs oder einen Ort an."))
 
 
-def _unique_slug(title: str) -> str:
-    base = (slugify(title) or "veranstaltung")[:200]
-    if base in RESERVED_SLUGS:
-        base = f"{base}-veranstaltung"
-    slug, number = base, 2
-    while Event.objects.filter(slug=slug).exists():
-        slug, number = f"{base}-{number}", number + 1
-    return slug
-
-
 _PLAIN_FIELDS = (
     "title",
     "title_en",
@@ -203,7 +199,10 @@ def _snapshot(event: Event) -> dict[str, Any]:
 def event_create(*, actor: User, data: EventData) -> Event:
     _check(data)
     with transaction.atomic():
-        event = Event(slug=_unique_slug(data.title), created_by=actor)
+        event = Event(
+            slug=unique_slug(Event, data.title, fallback="veranstaltung", reserved=RESERVED_SLUGS),
+            created_by=actor,
+        )
         for name in _PLAIN_FIELDS:
             setattr(event, name, getattr(data, name))
         event.save()
@@ -396,7 +395,7 @@ def registration_create(
             if refusal is not None:
                 raise refusal
             if (
-                Registration.objects.filter(event_id=event_id, email_hash=address_hash)
+                Registration.objects.filter(event_id=event_id, email_hash__in=_email_hashes(email))
                 .exclude(status=RegistrationStatus.CANCELLED)
                 .exists()
             ):

@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts.constants import Role
-from rathaus.accounts.selectors import user_has_role
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.constants import EntryStatus, RelationKind, RelationStatus
 from rathaus.economy.models import Membership, Organisation, Person, Relation
@@ -39,17 +38,6 @@ class RelationRefused(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
-
-
-def is_staff(user: Any) -> bool:
-    """Department staff and administrators enter and decide relations for anyone."""
-    return bool(
-        user.is_authenticated
-        and (
-            user_has_role(user=user, role=Role.DEPARTMENT_STAFF)
-            or user_has_role(user=user, role=Role.ADMINISTRATOR)
-        )
-    )
 
 
 def _member_of(user: Any, organisation_id: int | None) -> bool:
@@ -86,7 +74,7 @@ def relation_propose(
     stands for the other side (a member of both organisations, or the person themself)."""
     if not actor.is_authenticated:
         raise RelationRefused(_("Bitte melden Sie sich an."))
-    staff = is_staff(actor)
+    staff = user_is_department_staff(user=actor)
     if kind in ORGANISATION_KINDS:
         if person_id is not None or target_id is None:
             raise RelationRefused(
@@ -179,7 +167,7 @@ def may_decide(user: Any, relation: Relation) -> bool:
     account, or staff (who decide for people without an account, and for anyone)."""
     if not user.is_authenticated:
         return False
-    if is_staff(user):
+    if user_is_department_staff(user=user):
         return True
     if relation.target_id is not None:
         return _member_of(user, relation.target_id)
@@ -235,7 +223,7 @@ def relation_delete(*, actor: Any, relation_id: int) -> None:
         if relation is None:
             raise RelationRefused(_("Diese Beziehung gibt es nicht."))
         allowed = (
-            is_staff(actor)
+            user_is_department_staff(user=actor)
             or _member_of(actor, relation.source_id)
             or _member_of(actor, relation.target_id)
         )

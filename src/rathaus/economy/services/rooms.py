@@ -17,13 +17,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.services import audit_entry_create
 from rathaus.economy.constants import BookingStatus, EventStatus
 from rathaus.economy.models import Event, Membership, Room, RoomBooking
 from rathaus.economy.selectors.rooms import (
     booking_conflicts,
     booking_is_canceller,
-    user_is_room_staff,
 )
 
 MAX_BOOKING = timedelta(days=14)
@@ -52,7 +52,7 @@ def _room_state(room: Room) -> dict[str, Any]:
 
 
 def _require_staff(actor: User) -> None:
-    if not user_is_room_staff(user=actor):
+    if not user_is_department_staff(user=actor):
         raise PermissionDenied
 
 
@@ -221,7 +221,7 @@ def room_booking_create(
     """Book a room for [starts_at, ends_at). A member books on behalf of one of their
     organisations; staff book for an event, an organisation or the department. ``attendees``
     (optional) is checked against the room's capacity."""
-    staff = user_is_room_staff(user=actor)
+    staff = user_is_department_staff(user=actor)
     title = title.strip()
     if not title:
         raise BookingError(_("Bitte geben Sie einen Anlass an."), code="title", field="title")

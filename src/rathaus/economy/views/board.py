@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import ratelimit_exceeded
 from rathaus.economy.constants import EntryStatus, PostStatus
@@ -30,6 +31,7 @@ from rathaus.economy.forms_board import (
 from rathaus.economy.models import Organisation, Person
 from rathaus.economy.selectors import board as board_selectors
 from rathaus.economy.selectors import relations as relation_selectors
+from rathaus.economy.selectors.directory import organisations_of_user
 from rathaus.economy.services import board as board_services
 from rathaus.economy.services import relations as relation_services
 
@@ -83,11 +85,9 @@ def _post_form(request: HttpRequest, data: Any = None) -> PostForm:
     return PostForm(
         data,
         organisations=[
-            o
-            for o in board_selectors.acting_organisations(user=request.user)
-            if o.status == EntryStatus.PUBLISHED
+            o for o in organisations_of_user(user=request.user) if o.status == EntryStatus.PUBLISHED
         ],
-        staff=relation_services.is_staff(request.user),
+        staff=user_is_department_staff(user=request.user),
         terms=board_selectors.competence_terms(),
     )
 
@@ -317,7 +317,7 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _relation_form(request: HttpRequest, data: Any = None, source: str = "") -> RelationForm:
-    staff = relation_services.is_staff(request.user)
+    staff = user_is_department_staff(user=request.user)
     if staff:
         sources = list(
             Organisation.objects.exclude(
@@ -325,7 +325,7 @@ def _relation_form(request: HttpRequest, data: Any = None, source: str = "") -> 
             ).order_by("name")[:2000]
         )
     else:
-        sources = board_selectors.acting_organisations(user=request.user)
+        sources = list(organisations_of_user(user=request.user))
     targets = list(
         Organisation.objects.filter(status=EntryStatus.PUBLISHED)
         .only("pk", "name")

@@ -28,6 +28,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.accounts.views import second_factor_required
 from rathaus.core.csvsafe import csv_cell
 from rathaus.core.errors import error_response
@@ -147,7 +148,7 @@ def directory_list(request: HttpRequest) -> HttpResponse:
             "map_data": map_data,
             "mapped": sum(c.count for c in clusters),
             "tile_url": settings.TILE_URL,
-            "is_staff": selectors.is_staff(request.user),
+            "is_staff": user_is_department_staff(user=request.user),
         },
     )
 

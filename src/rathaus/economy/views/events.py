@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rathaus.accounts.models import User
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.accounts.views import second_factor_required
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
@@ -48,7 +49,6 @@ from rathaus.economy.selectors.events import (
     registration_form_choices,
     registration_person,
     registrations_for_staff,
-    user_is_event_staff,
 )
 from rathaus.economy.services.events import (
     EventError,
@@ -88,7 +88,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "events": page.object_list,
             "past": past,
-            "is_staff": user_is_event_staff(user=request.user),
+            "is_staff": user_is_department_staff(user=request.user),
         },
     )
 
@@ -116,7 +116,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "state": event_registration_state(event),
             "organisers": list(event.organisers.all()),
             "speakers": list(event.speakers.all()),
-            "is_staff": user_is_event_staff(user=request.user),
+            "is_staff": user_is_department_staff(user=request.user),
             "english": get_language() == "en",
         },
     )
@@ -304,7 +304,7 @@ def event_cancel_registration(request: HttpRequest, token: str) -> HttpResponse:
 @_staff
 @require_http_methods(["GET", "POST"])
 def event_checkin(request: HttpRequest) -> HttpResponse:
-    if not user_is_event_staff(user=request.user):
+    if not user_is_department_staff(user=request.user):
         return error_response(request, 403)
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -318,7 +318,7 @@ def event_checkin(request: HttpRequest) -> HttpResponse:
 def event_checkin_code(request: HttpRequest, code: str) -> HttpResponse:
     """The QR code's address. Staff see who it is and let them in with one button; anyone
     else (the person themselves) is told to show the code at the door."""
-    if not user_is_event_staff(user=request.user):
+    if not user_is_department_staff(user=request.user):
         return render(request, "economy/events/ticket.html", {"code": code_display(code)})
     response: HttpResponse = _checkin_code_for_staff(request, code)
     return response

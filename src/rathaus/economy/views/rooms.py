@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.accounts.views import second_factor_required
 from rathaus.economy.forms_rooms import BookingForm, RoomForm, WeekForm
 from rathaus.economy.selectors import rooms as selectors
@@ -33,7 +34,7 @@ def room_list(request: HttpRequest) -> HttpResponse:
         "economy/rooms/list.html",
         {
             "rooms": rooms,
-            "staff": selectors.user_is_room_staff(user=request.user),
+            "staff": user_is_department_staff(user=request.user),
             "may_book": selectors.user_may_book(user=request.user),
         },
     )
@@ -67,7 +68,7 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
             "this_week_url": base,
             "opens": selectors.HUB_OPENS,
             "closes": selectors.HUB_CLOSES,
-            "staff": selectors.user_is_room_staff(user=request.user),
+            "staff": user_is_department_staff(user=request.user),
             "may_book": room.active and selectors.user_may_book(user=request.user),
         },
     )
@@ -80,7 +81,7 @@ def booking_create(request: HttpRequest, room_id: int) -> HttpResponse:
     room = selectors.room_get_for_user(user=request.user, room_id=room_id)
     if not selectors.user_may_book(user=request.user):
         raise PermissionDenied
-    staff = selectors.user_is_room_staff(user=request.user)
+    staff = user_is_department_staff(user=request.user)
     organisations = list(selectors.organisations_for_booking(user=request.user))
     form = BookingForm(
         request.POST or None,
@@ -175,7 +176,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
 @second_factor_required
 @require_http_methods(["GET", "POST"])
 def room_create(request: HttpRequest) -> HttpResponse:
-    if not selectors.user_is_room_staff(user=request.user):
+    if not user_is_department_staff(user=request.user):
         raise PermissionDenied
     form = RoomForm(request.POST or None, initial={"active": True})
     if request.method == "POST" and form.is_valid():
