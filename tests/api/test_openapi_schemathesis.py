@@ -14,6 +14,9 @@ from rathaus.wsgi import application
 # pytest-django has set Django up before this module is collected; reading the document
 # touches no database.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+# A NUL character is refused in every request, before any view (core.middleware, 400: no text
+# column can store it); OpenAPI cannot say that per parameter, so it is not generated as "valid".
+schema.config.generation.update(allow_x00=False)
 
 
 @pytest.mark.django_db

@@ -117,3 +117,44 @@ def test_person_registers_an_organisation_and_staff_publish_it(
     page.context.clear_cookies()
     page.goto(live_server.url + "/wirtschaft/verzeichnis/?q=Start-up")
     expect(page.get_by_role("link", name="Neues Start-up")).to_be_visible()
+
+
+def test_admin_invites_a_colleague_who_accepts_after_logging_in(
+    page: Any, live_server: Any, axe: Any, directory: dict[str, Any]
+) -> None:
+    import re
+
+    from django.core import mail
+
+    from rathaus.accounts.tests.factories import UserFactory
+    from rathaus.core.outbox import process_batch
+    from rathaus.economy.tests.factories_directory import membership
+
+    robots = directory["robots"]
+    membership(UserFactory(email="chefin@example.org"), robots)
+    UserFactory(email="kollege@example.org")
+    login(page, live_server, "chefin@example.org")
+    page.goto(live_server.url + f"/wirtschaft/verzeichnis/{robots.slug}/mitglieder/")
+    expect(page.get_by_role("heading", level=2, name="Person einladen")).to_be_visible()
+    page.get_by_label("E-Mail-Adresse der Person").fill("kollege@example.org")
+    page.get_by_role("button", name="Einladen").click()
+    expect(page.get_by_text("Die Einladung an kollege@example.org ist unterwegs.")).to_be_visible()
+    expect(
+        page.get_by_role("button", name="Einladung an kollege@example.org zurückziehen")
+    ).to_be_visible()
+    axe.check()
+
+    process_batch(worker_id="e2e", limit=10)
+    invitation = next(m for m in mail.outbox if m.to == ["kollege@example.org"])
+    link = re.search(r"/wirtschaft/einladung/[^/\s]+/", invitation.body)
+    assert link
+    page.context.clear_cookies()
+    page.goto(live_server.url + link.group(0))
+    expect(page.get_by_text("Sie sind eingeladen, „Robotik Werk“ mitzuverwalten")).to_be_visible()
+    axe.check()
+    login(page, live_server, "kollege@example.org")
+    page.goto(live_server.url + link.group(0))
+    page.get_by_role("button", name="Einladung annehmen").click()
+    expect(page.get_by_text("Sie sind jetzt Mitglied von „Robotik Werk“.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Robotik Werk")
+    axe.check()

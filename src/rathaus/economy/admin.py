@@ -1,5 +1,5 @@
 """Staff editing of the directory in the Django admin: the taxonomy (sectors and
-competences), organisations, memberships and claims. Every change is audited through
+competences), organisations, memberships, people and claims. Every change is audited through
 core.admin.AuditedAdmin; moderation and claims have their own pages under
 /wirtschaft/verzeichnis/pruefung/ as well."""
 
@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Q
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.admin import AuditedAdmin
-from rathaus.economy.models import Claim, Membership, Organisation, Term
+from rathaus.economy.models import Claim, Membership, Organisation, Person, Term
+from rathaus.economy.selectors.directory import claim_evidence
 from rathaus.economy.services.directory import name_key_of, organisation_search_reindex
 
 
@@ -23,6 +26,16 @@ class TermAdmin(AuditedAdmin):
     search_fields = ("name", "name_en", "slug")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("parent",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:  # type: ignore[type-arg]
+        super().save_model(request, obj, form, change)
+        if change:  # a renamed term: the entries that carry it are found by the new name
+            ids = list(
+                Organisation.objects.filter(Q(sectors=obj) | Q(competences=obj))
+                .values_list("pk", flat=True)
+                .distinct()
+            )
+            organisation_search_reindex(organisation_ids=ids)
 
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -66,10 +79,42 @@ class OrganisationAdmin(AuditedAdmin):
         super().save_related(request, form, formsets, change)
         organisation_search_reindex(organisation_ids=[form.instance.pk])
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        pk = obj.pk
+        super().delete_model(request, obj)
+        organisation_search_reindex(organisation_ids=[pk])  # gone: out of the index
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        organisation_search_reindex(organisation_ids=ids)
+
+
+@admin.register(Person)
+class PersonAdmin(AuditedAdmin):
+    """People of the ecosystem for relations and as speakers, entered by staff. Linking an
+    account lets that person confirm or decline relations to them themself."""
+
+    list_display = ("name", "title", "user")
+    search_fields = ("name", "title")
+    raw_id_fields = ("user",)
+
 
 @admin.register(Claim)
 class ClaimAdmin(AuditedAdmin):
     list_display = ("organisation", "user", "status", "created_at", "decided_at")
     list_filter = ("status",)
     raw_id_fields = ("organisation", "user", "decided_by")
-    readonly_fields = ("code_hash", "decided_by", "decided_at", "created_at", "updated_at")
+    exclude = ("evidence_encrypted",)
+    readonly_fields = (
+        "evidence",
+        "code_hash",
+        "decided_by",
+        "decided_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description=_("Nachweis"))
+    def evidence(self, claim: Claim) -> str:
+        return claim_evidence(claim)

@@ -14,4 +14,7 @@ class EconomyConfig(AppConfig):
         rotation.register_fields("economy.Organisation", "contact_encrypted")
         rotation.register_fields("economy.Registration", "person_encrypted")
         rotation.register_fields("economy.Message", "body_encrypted")
+        rotation.register_fields("economy.Claim", "evidence_encrypted")
+        rotation.register_fields("economy.Post", "contact_encrypted")
+        rotation.register_fields("economy.Invitation", "email_encrypted")
         rotation.register_job("economy.Registration.email_hash", registration_email_hashes_rotate)

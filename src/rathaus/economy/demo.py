@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rathaus.accounts.models import User
+from rathaus.core.crypto import encrypt_json
 from rathaus.economy.constants import (
     EntryStatus,
     EventFormat,
@@ -234,7 +235,9 @@ def load(*, staff: User | None, member: User | None) -> dict[str, int]:
                     author=(member or author) if organisation is not None else author,
                     organisation=organisation,
                     deadline=today + timedelta(days=45),
-                    contact="digitale-stadt@demo.rathaus.example" if not on_behalf else "",
+                    contact_encrypted=""
+                    if on_behalf
+                    else encrypt_json("digitale-stadt@demo.rathaus.example"),
                 )
                 post.competences.set(
                     Term.objects.filter(kind=TermKind.COMPETENCE, slug__in=competences)

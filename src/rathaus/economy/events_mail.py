@@ -1,7 +1,8 @@
 """E-mails of event registrations, sent by the outbox worker: the confirmation (with the
 event as an iCal file, the check-in QR code and the cancel link; for the waiting list without
 the seat's parts), the notice to someone moved up from the waiting list, the confirmation of
-a cancellation, and the notice that an event was called off.
+a cancellation, the notice that an event was called off, and the note that an address which
+someone registered again is registered already.
 
 Tokens reach the handler only encrypted in the message's payload; the database keeps their
 hashes."""
@@ -154,3 +155,14 @@ def send_event_called_off(message: OutboxMessage) -> None:
     registration = registration_get(registration_id=message.payload["registration"])
     if registration is not None:
         _send(registration, "event_called_off", {})
+
+
+@outbox_handler("economy.registration_again")
+def send_registered_already(message: OutboxMessage) -> None:
+    registration = registration_get(registration_id=message.payload["registration"])
+    if registration is not None and registration.status != RegistrationStatus.CANCELLED:
+        _send(
+            registration,
+            "event_again",
+            {"waiting": registration.status == RegistrationStatus.WAITING},
+        )

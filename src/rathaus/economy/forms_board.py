@@ -76,7 +76,9 @@ class PostForm(forms.Form):
         label=_("Kontakt"),
         required=False,
         max_length=200,
-        help_text=_("Für angemeldete Mitglieder sichtbar, z. B. eine E-Mail-Adresse"),
+        help_text=_(
+            "Nur für Mitglieder von Organisationen im Verzeichnis sichtbar, z. B. eine E-Mail-Adresse"
+        ),
     )
     # a field people do not see (hidden); bots that fill in every field give themselves away
     website = forms.CharField(label=_("Bitte leer lassen"), required=False)

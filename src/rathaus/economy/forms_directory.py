@@ -404,9 +404,9 @@ class ClaimDecisionForm(forms.Form):
     )
 
 
-class MemberAddForm(forms.Form):
+class MemberInviteForm(forms.Form):
     email = forms.EmailField(
-        label=_("E-Mail-Adresse des Kontos"),
+        label=_("E-Mail-Adresse der Person"),
         error_messages={
             "required": _("Bitte die E-Mail-Adresse angeben."),
             "invalid": _("Bitte eine E-Mail-Adresse angeben, z. B. info@example.org."),

@@ -201,7 +201,8 @@ class Claim(TimeStampedModel):
     status = models.CharField(
         _("Status"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
     )
-    evidence = models.TextField(_("Nachweis"), blank=True)  # what the claimant says
+    # what the claimant says about themselves and the organisation, encrypted (a string)
+    evidence_encrypted = models.TextField(blank=True)
     code_hash = models.CharField(max_length=64, blank=True)  # the e-mailed code, hashed
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -222,6 +223,40 @@ class Claim(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"claim {self.organisation_id} by {self.user_id} ({self.status})"
+
+
+class Invitation(TimeStampedModel):
+    """An admin of an organisation (or staff) asks someone by e-mail to join it. The person
+    follows the link, logged in with any account, and accepts; only then are they a member.
+    The address is kept encrypted (the admin's list of open invitations shows it), the
+    link's token only as a hash."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email_encrypted = models.TextField()
+    role = models.CharField(
+        _("Rolle"), max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Einladung")
+        verbose_name_plural = _("Einladungen")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "accepted_at", "withdrawn_at"])]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.organisation_id} ({self.role})"
 
 
 class Person(TimeStampedModel):
@@ -500,7 +535,8 @@ class Post(TimeStampedModel):
     )
     tags = models.JSONField(_("Schlagworte"), default=list, blank=True)  # free words
     deadline = models.DateField(_("Frist"), null=True, blank=True)
-    contact = models.CharField(_("Kontakt"), max_length=200, blank=True)
+    # how to reach the author (a name, an address, a number), encrypted; shown to members
+    contact_encrypted = models.TextField(blank=True)
     status = models.CharField(
         _("Status"), max_length=10, choices=PostStatus.choices, default=PostStatus.OPEN
     )

@@ -173,6 +173,17 @@ class ShownMessage:
     read_at: datetime | None
 
 
+def post_contact(post: Post) -> str:
+    """The contact the author gave (kept encrypted); empty if none or unreadable. Views show
+    it only to members (``services.board.may_reply``) and the author."""
+    if not post.contact_encrypted:
+        return ""
+    try:
+        return str(decrypt_json(post.contact_encrypted))
+    except DecryptionError:
+        return ""
+
+
 def _text(message: Message) -> str:
     try:
         return str(decrypt_json(message.body_encrypted).get("text", ""))

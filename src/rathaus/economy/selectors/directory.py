@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, F, Q, QuerySet, Window
-from django.db.models.functions import Floor, RowNumber
+from django.db.models import Avg, CharField, Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Cast, Floor, RowNumber
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from rathaus.accounts.selectors import user_is_department_staff
@@ -28,11 +29,13 @@ from rathaus.economy.constants import (
     TermKind,
     Visibility,
 )
-from rathaus.economy.models import Claim, Membership, Organisation, Term
+from rathaus.economy.models import Claim, Invitation, Membership, Organisation, Term
 from rathaus.economy.services.directory import (
     SEARCH_DOC_TYPE,
     VISIBILITY_DEFAULTS,
     VISIBILITY_FIELDS,
+    invitation_is_open,
+    invitation_token_hash,
 )
 
 MAX_RESULTS = 1000
@@ -280,6 +283,10 @@ class DirectoryFilters:
     hiring: bool = False
     seeking_partners: bool = False
 
+    @property
+    def active(self) -> bool:
+        return self != DirectoryFilters()
+
     def apply(self, entries: QuerySet[Organisation]) -> QuerySet[Organisation]:
         if self.kind:
             entries = entries.filter(kind=self.kind)
@@ -316,39 +323,77 @@ def _published() -> QuerySet[Organisation]:
 
 
 def _with_related(entries: QuerySet[Organisation]) -> QuerySet[Organisation]:
-    return entries.select_related("area").prefetch_related("sectors", "competences")
+    # a term's name, English name and slug are all a list or an export shows
+    terms = Term.objects.only("kind", "slug", "name", "name_en")
+    return entries.select_related("area").prefetch_related(
+        Prefetch("sectors", queryset=terms), Prefetch("competences", queryset=terms)
+    )
+
+
+def _allowed_ids(filters: DirectoryFilters) -> QuerySet[Any]:
+    """The ids (as text, the search index's object ids) of the published entries the filters
+    let through: a subquery of the search's one query, not a list of ids sent back."""
+    return (
+        filters.apply(_published())
+        .order_by()
+        .annotate(object_id=Cast("pk", output_field=CharField()))
+        .values("object_id")
+    )
+
+
+@dataclass
+class _Matches:
+    """What a query with words matched: every matching published entry's search object id
+    (unordered) and what ranking them needs."""
+
+    query: str
+    parsed: search.Query
+    vocab: search.Vocabulary
+    candidates: list[str]
+
+    def best(self, count: int) -> list[int]:
+        """The ids of the ``count`` best matches (at most MAX_RESULTS), best first."""
+        if not self.candidates or count <= 0:
+            return []
+        hits = search.rank(
+            self.parsed,
+            self.candidates,
+            weights=SEARCH_WEIGHTS,
+            vocab=self.vocab,
+            limit=min(count, MAX_RESULTS),
+        )
+        return [int(hit.object_id) for hit in hits]
+
+
+def _matches(*, query: str, filters: DirectoryFilters) -> _Matches:
+    cleaned = search.clean_query(query)
+    vocab = search.vocabulary(SEARCH_DOC_TYPE)
+    parsed = search.parse_query(cleaned, vocab, {}, frozenset())
+    # The index holds published entries only (organisation_search_reindex drops the others
+    # in the transaction that changes the status), so without filters nothing needs to be
+    # checked against the table; what is shown is fetched as published entries all the same.
+    within = _allowed_ids(filters) if filters.active else None
+    candidates = search.candidate_documents(SEARCH_DOC_TYPE, parsed, within=within)
+    return _Matches(query=cleaned, parsed=parsed, vocab=vocab, candidates=candidates)
 
 
 def organisation_search_ids(*, query: str, filters: DirectoryFilters) -> tuple[str, list[int]]:
-    """The ids of the published entries that match, best first (by name without a query)."""
+    """The ids of the published entries that match, best first (by name without a query);
+    at most MAX_RESULTS with a query."""
     cleaned = search.clean_query(query)
     if not search.words(cleaned):
         ids = list(filters.apply(_published()).order_by("name", "pk").values_list("pk", flat=True))
         return cleaned, ids
-    vocab = search.vocabulary(SEARCH_DOC_TYPE)
-    parsed = search.parse_query(cleaned, vocab, {}, frozenset())
-    candidates = search.candidate_documents(SEARCH_DOC_TYPE, parsed)
-    if not candidates:
-        return cleaned, []
-    allowed = {
-        str(pk)
-        for pk in filters.apply(
-            _published().filter(
-                pk__in=[int(c) for c in candidates if (c.isascii() and c.isdigit())]
-            )
-        ).values_list("pk", flat=True)
-    }
-    hits = search.rank(
-        parsed, [c for c in candidates if c in allowed], weights=SEARCH_WEIGHTS, vocab=vocab
-    )
-    return cleaned, [int(hit.object_id) for hit in hits[:MAX_RESULTS]]
+    matches = _matches(query=query, filters=filters)
+    return matches.query, matches.best(MAX_RESULTS)
 
 
 def organisation_search(
     *, query: str, filters: DirectoryFilters, offset: int = 0, limit: int = 20
 ) -> DirectoryResult:
     """Published entries for what a person typed (name, description, competences), with
-    filters; a page of them."""
+    filters; a page of them. The total counts the matches (at most MAX_RESULTS, as far as
+    one can page); only the entries up to the page are put in order."""
     limit = max(1, min(limit, 100))
     offset = max(0, offset)
     cleaned = search.clean_query(query)
@@ -359,11 +404,13 @@ def organisation_search(
             total=entries.count(),
             organisations=list(_with_related(entries)[offset : offset + limit]),
         )
-    cleaned, ids = organisation_search_ids(query=query, filters=filters)
-    page = ids[offset : offset + limit]
-    by_id = _with_related(Organisation.objects.filter(pk__in=page)).in_bulk(page)
+    matches = _matches(query=query, filters=filters)
+    page = matches.best(offset + limit)[offset : offset + limit]
+    by_id = _with_related(_published().filter(pk__in=page)).in_bulk(page) if page else {}
     return DirectoryResult(
-        query=cleaned, total=len(ids), organisations=[by_id[pk] for pk in page if pk in by_id]
+        query=matches.query,
+        total=min(len(matches.candidates), MAX_RESULTS),
+        organisations=[by_id[pk] for pk in page if pk in by_id],
     )
 
 
@@ -373,7 +420,7 @@ def organisations_for_export(*, query: str, filters: DirectoryFilters) -> list[d
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        by_id = _with_related(Organisation.objects.filter(pk__in=chunk)).in_bulk(chunk)
+        by_id = _with_related(_published().filter(pk__in=chunk)).in_bulk(chunk)
         rows += [organisation_public_dict(by_id[pk]) for pk in chunk if pk in by_id]
     return rows
 
@@ -391,8 +438,14 @@ def organisation_map_clusters(*, query: str, filters: DirectoryFilters) -> list[
     CLUSTER_CELL_DEGREES by the database (no clustering library is vendored): one query
     for the cells (count, mean position), one for the first 10 names of each."""
     if search.words(search.clean_query(query)):
-        _cleaned, ids = organisation_search_ids(query=query, filters=filters)
-        entries = Organisation.objects.filter(pk__in=ids)
+        # The entries of the list's pages: every match, or the MAX_RESULTS best of more.
+        # Their order does not matter here, so up to MAX_RESULTS nothing is ranked.
+        matches = _matches(query=query, filters=filters)
+        if len(matches.candidates) > MAX_RESULTS:
+            ids = matches.best(MAX_RESULTS)
+        else:
+            ids = [int(c) for c in matches.candidates]
+        entries = _published().filter(pk__in=ids)
     else:
         entries = filters.apply(_published())
     placed = (
@@ -485,6 +538,16 @@ def claim_list_pending(*, user: Any) -> QuerySet[Claim]:
     )
 
 
+def claim_evidence(claim: Claim) -> str:
+    """What the claimant wrote (kept encrypted); empty if it cannot be read."""
+    if not claim.evidence_encrypted:
+        return ""
+    try:
+        return str(decrypt_json(claim.evidence_encrypted))
+    except DecryptionError:
+        return ""
+
+
 def claim_get_for_staff(*, user: Any, claim_id: int) -> Claim:
     if not user_is_department_staff(user=user):
         raise PermissionDenied
@@ -532,3 +595,57 @@ def organisation_by_id(*, organisation_id: int) -> Organisation | None:
     """Any entry by id, unscoped: only for matching what the person confirmed as the
     duplicate their registration differs from (nothing of it is shown)."""
     return Organisation.objects.filter(pk=organisation_id).first()
+
+
+# ---- invitations ----------------------------------------------------------------------------
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The open invitation of a link, or None (unknown, used, withdrawn or expired)."""
+    if not token or len(token) > 100:
+        return None
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    return invitation if invitation is not None and invitation_is_open(invitation) else None
+
+
+@dataclass
+class OpenInvitation:
+    invitation: Invitation
+    email: str
+
+
+def invitations_open_of(*, user: Any, organisation: Organisation) -> list[OpenInvitation]:
+    """The organisation's invitations not yet accepted, withdrawn or expired, with their
+    addresses: for its admins and staff."""
+    if not (
+        user_is_department_staff(user=user)
+        or organisation.pk in organisation_ids_of_user(user=user, role=MemberRole.ADMIN)
+    ):
+        raise PermissionDenied
+    found = Invitation.objects.filter(
+        organisation=organisation,
+        accepted_at__isnull=True,
+        withdrawn_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("-created_at", "-pk")[:100]
+    rows = []
+    for invitation in found:
+        try:
+            email = str(decrypt_json(invitation.email_encrypted))
+        except DecryptionError:
+            email = "?"
+        rows.append(OpenInvitation(invitation=invitation, email=email))
+    return rows
+
+
+def invitation_get_for_admin(
+    *, user: Any, organisation: Organisation, invitation_id: int
+) -> Invitation:
+    for row in invitations_open_of(user=user, organisation=organisation):
+        if row.invitation.pk == invitation_id:
+            return row.invitation
+    raise Http404("no such invitation")

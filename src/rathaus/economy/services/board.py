@@ -125,7 +125,7 @@ def post_create(
             organisation_id=organisation_id,
             tags=list(tags),
             deadline=deadline,
-            contact=contact.strip()[:200],
+            contact_encrypted=encrypt_json(contact.strip()[:200]) if contact.strip() else "",
         )
         post.competences.set(competences)
         if staff:

@@ -7,18 +7,21 @@ Every function is the one place its change happens; each writes inside
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +30,7 @@ from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core import search
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.models import Area
-from rathaus.core.services import audit_entry_create
+from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.constants import (
     ClaimStatus,
     EntrySource,
@@ -39,7 +42,7 @@ from rathaus.economy.constants import (
     TermKind,
     Visibility,
 )
-from rathaus.economy.models import Claim, Membership, Organisation, Term
+from rathaus.economy.models import Claim, Invitation, Membership, Organisation, Term
 from rathaus.economy.services import unique_slug
 
 SEARCH_DOC_TYPE = "economy.organisation"
@@ -347,6 +350,12 @@ def organisation_moderate(
             after={"status": locked.status, "note": locked.moderation_note},
         )
         organisation_search_reindex(organisation_ids=[locked.pk])
+        # the entry's admins learn the decision (and the note) by e-mail
+        outbox_message_create(
+            topic="economy.organisation_moderated",
+            payload={"organisation": locked.pk},
+            idempotency_key=f"economy.organisation_moderated:{locked.pk}:{locked.moderated_at}",
+        )
     return locked
 
 
@@ -470,39 +479,133 @@ def _admin_count(organisation: Organisation) -> int:
     return Membership.objects.filter(organisation=organisation, role=MemberRole.ADMIN).count()
 
 
-def membership_add(
+INVITATION_DAYS = 14
+
+
+def invitation_token_hash(token: str) -> str:
+    """The stored form of an invitation link's token (random, high entropy)."""
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def invitation_is_open(invitation: Invitation) -> bool:
+    """Not accepted, withdrawn or expired, and the organisation not rejected or archived."""
+    return (
+        invitation.accepted_at is None
+        and invitation.withdrawn_at is None
+        and invitation.expires_at > timezone.now()
+        and invitation.organisation.status in (EntryStatus.PUBLISHED, EntryStatus.PENDING)
+    )
+
+
+def membership_invite(
     *, actor: User, organisation: Organisation, email: str, role: str = MemberRole.MEMBER
-) -> Membership:
-    """An admin (or staff) adds a person with an account, by their e-mail address."""
+) -> str:
+    """An admin (or staff) invites a person by e-mail: a link that is valid for
+    INVITATION_DAYS goes out through the outbox, and they become a member when they accept it
+    logged in (``invitation_accept``). Whether an account exists for the address is neither
+    needed nor told. Returns the token (tests; the view does not show it)."""
     if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
         raise PermissionDenied
     if role not in MemberRole.values:
         raise DirectoryError(_("Unbekannte Rolle."), field_name="role")
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise DirectoryError(
-            _(
-                "Zu dieser E-Mail-Adresse gibt es kein Konto. Die Person muss sich zuerst "
-                "registrieren."
-            ),
-            field_name="email",
-        )
+    address = email.strip()
+    if "@" not in address or len(address) > 254:
+        raise DirectoryError(_("Bitte eine gültige E-Mail-Adresse angeben."), field_name="email")
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(
-            organisation=organisation, user=user, defaults={"role": role}
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email_encrypted=encrypt_json(address),
+            role=role,
+            token_hash=invitation_token_hash(token),
+            invited_by=actor,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         )
-        if not created:
-            raise DirectoryError(
-                _("Diese Person ist schon Mitglied der Organisation."), field_name="email"
-            )
+        outbox_message_create(
+            topic="economy.membership_invitation",
+            payload={"invitation": invitation.pk, "secret": encrypt_json({"token": token})},
+            idempotency_key=f"economy.membership_invitation:{invitation.pk}",
+        )
         audit_entry_create(
             actor=actor,
-            action="economy.membership.add",
+            action="economy.invitation.create",
+            object_type="economy.invitation",
+            object_id=invitation.pk,
+            after={"organisation": organisation.pk, "role": role},
+        )
+    return token
+
+
+def invitation_accept(*, user: User, token: str) -> Membership:
+    """The invited person, logged in, accepts: a member with the invited role (someone who
+    is already a member keeps their role). The link works once."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("organisation")
+            .filter(token_hash=invitation_token_hash(token))
+            .first()
+        )
+        if invitation is None or not invitation_is_open(invitation):
+            raise DirectoryError(
+                _(
+                    "Diese Einladung gilt nicht mehr: Sie wurde schon angenommen, "
+                    "zurückgezogen oder ist abgelaufen. Bitten Sie um eine neue."
+                )
+            )
+        membership, created = Membership.objects.get_or_create(
+            organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+        audit_entry_create(
+            actor=user,
+            action="economy.invitation.accept",
             object_type="economy.membership",
             object_id=membership.pk,
-            after={"organisation": organisation.pk, "user": user.pk, "role": role},
+            after={
+                "organisation": invitation.organisation_id,
+                "invitation": invitation.pk,
+                "role": membership.role,
+                "new": created,
+            },
         )
     return membership
+
+
+INVITATION_KEEP_DAYS = 30
+
+
+def invitations_purge(now: datetime | None = None) -> int:
+    """Delete invitations that are over (accepted, withdrawn or expired) for more than
+    INVITATION_KEEP_DAYS: their encrypted addresses are kept no longer than needed (the audit
+    log keeps who invited and who accepted). Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=INVITATION_KEEP_DAYS)
+    deleted, _by_model = Invitation.objects.filter(
+        Q(accepted_at__lt=cutoff) | Q(withdrawn_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
+    return deleted
+
+
+def invitation_withdraw(*, actor: User, invitation: Invitation) -> None:
+    organisation = invitation.organisation
+    if not (user_is_department_staff(user=actor) or _is_admin_member(actor, organisation)):
+        raise PermissionDenied
+    with transaction.atomic():
+        updated = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now(), updated_at=timezone.now())
+        if updated:
+            audit_entry_create(
+                actor=actor,
+                action="economy.invitation.withdraw",
+                object_type="economy.invitation",
+                object_id=invitation.pk,
+                after={"organisation": organisation.pk},
+            )
 
 
 def membership_role_set(*, actor: User, membership: Membership, role: str) -> Membership:
@@ -585,7 +688,9 @@ def claim_create(*, user: User, organisation: Organisation, evidence: str) -> Cl
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
-                    organisation=organisation, user=user, evidence=evidence[:2000]
+                    organisation=organisation,
+                    user=user,
+                    evidence_encrypted=encrypt_json(evidence[:2000]),
                 )
         except IntegrityError:
             raise DirectoryError(
@@ -647,6 +752,11 @@ def claim_decide(*, actor: User, claim: Claim, approve: bool, reason: str = "") 
             object_id=locked.pk,
             before={"status": ClaimStatus.PENDING},
             after={"status": locked.status, "reason": locked.reason},
+        )
+        outbox_message_create(
+            topic="economy.claim_decided",
+            payload={"claim": locked.pk},
+            idempotency_key=f"economy.claim_decided:{locked.pk}",
         )
     return locked
 

@@ -17,12 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json, encrypt_json
 from rathaus.core.rotation import RotationReport
@@ -394,6 +396,9 @@ def registration_create(
             refusal = registration_window_error(event)
             if refusal is not None:
                 raise refusal
+            if event.confirmed_count >= event.capacity and not event.waiting_list:
+                # before the address is looked at: a full event says so to everyone alike
+                raise _full()
             if (
                 Registration.objects.filter(event_id=event_id, email_hash__in=_email_hashes(email))
                 .exclude(status=RegistrationStatus.CANCELLED)
@@ -408,9 +413,7 @@ def registration_create(
                 event = Event.objects.select_for_update().get(pk=event_id)
                 confirmed = _take_seat(event_id)
             if not confirmed and not event.waiting_list:
-                raise EventError(
-                    "full", _("Die Veranstaltung ist ausgebucht. Eine Warteliste gibt es nicht.")
-                )
+                raise _full()
             registration = Registration.objects.create(
                 event_id=event_id,
                 user=user if user is not None and user.is_authenticated else None,
@@ -437,6 +440,29 @@ def registration_create(
         raise
     return RegistrationResult(
         registration=registration, cancel_token=cancel_token, checkin_code=checkin_code
+    )
+
+
+def _full() -> EventError:
+    return EventError("full", _("Die Veranstaltung ist ausgebucht. Eine Warteliste gibt es nicht."))
+
+
+def registration_repeat_notice(*, event_id: int, email: str) -> None:
+    """Someone registered an address that is registered already, without being logged in
+    as its owner: the page says the same as for a new registration ("see your e-mail"), and
+    the address gets a note that its registration stands (at most one a day). Nobody learns
+    from the page whether an address is registered."""
+    existing = (
+        Registration.objects.filter(event_id=event_id, email_hash__in=_email_hashes(email))
+        .exclude(status=RegistrationStatus.CANCELLED)
+        .first()
+    )
+    if existing is None:
+        return
+    outbox_message_create(
+        topic="economy.registration_again",
+        payload={"registration": existing.pk},
+        idempotency_key=f"economy.registration_again:{existing.pk}:{timezone.localdate()}",
     )
 
 
@@ -502,27 +528,50 @@ def registration_cancel(*, token: str) -> Registration:
                     "Dieser Link zum Abmelden ist ungültig. Bitte prüfen Sie, ob er vollständig ist."
                 ),
             )
-        # the event's row first, as registrations take it: cancellations and move-ups of one
-        # event happen one after the other
-        event = Event.objects.select_for_update().get(pk=found[1])
-        registration = Registration.objects.select_for_update().get(pk=found[0])
-        if registration.status == RegistrationStatus.CANCELLED:
-            raise EventError("already_cancelled", _("Sie haben sich bereits abgemeldet."))
-        if event.ends_at < timezone.now():
-            raise EventError("over", _("Die Veranstaltung ist vorbei."))
-        was_confirmed = registration.status == RegistrationStatus.CONFIRMED
-        registration.status = RegistrationStatus.CANCELLED
-        registration.cancelled_at = timezone.now()
-        registration.save(update_fields=["status", "cancelled_at", "updated_at"])
-        if was_confirmed:
-            Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") - 1)
-            if event.status == EventStatus.PUBLISHED:
-                _fill_free_seats(event)
-        outbox_message_create(
-            topic="economy.registration_cancelled",
-            payload={"registration": registration.pk},
-            idempotency_key=f"economy.registration_cancelled:{registration.pk}",
+        return _cancel(registration_id=found[0], event_id=found[1])
+
+
+def registration_cancel_by_staff(*, actor: User, event_id: int, registration_id: int) -> None:
+    """Staff cancel for someone who asked them to (by phone, at the desk): the same as the
+    person's own link, with an audit entry."""
+    if not user_is_department_staff(user=actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        if not Registration.objects.filter(pk=registration_id, event_id=event_id).exists():
+            raise EventError("unknown", _("Diese Anmeldung gibt es nicht."))
+        registration = _cancel(registration_id=registration_id, event_id=event_id)
+        audit_entry_create(
+            actor=actor,
+            action="economy.registration.cancel",
+            object_type="economy.registration",
+            object_id=registration.pk,
+            before={"status": "open"},
+            after={"status": RegistrationStatus.CANCELLED, "event": event_id},
         )
+
+
+def _cancel(*, registration_id: int, event_id: int) -> Registration:
+    """In the caller's transaction: the event's row first, as registrations take it:
+    cancellations and move-ups of one event happen one after the other."""
+    event = Event.objects.select_for_update().get(pk=event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration_id)
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise EventError("already_cancelled", _("Sie haben sich bereits abgemeldet."))
+    if event.ends_at < timezone.now():
+        raise EventError("over", _("Die Veranstaltung ist vorbei."))
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = timezone.now()
+    registration.save(update_fields=["status", "cancelled_at", "updated_at"])
+    if was_confirmed:
+        Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") - 1)
+        if event.status == EventStatus.PUBLISHED:
+            _fill_free_seats(event)
+    outbox_message_create(
+        topic="economy.registration_cancelled",
+        payload={"registration": registration.pk},
+        idempotency_key=f"economy.registration_cancelled:{registration.pk}",
+    )
     return registration
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.services import audit_entry_create
-from rathaus.economy.constants import BookingStatus, EventStatus
+from rathaus.economy.constants import BookingStatus, EventFormat, EventStatus
 from rathaus.economy.models import Event, Membership, Room, RoomBooking
 from rathaus.economy.selectors.rooms import (
     booking_conflicts,
@@ -283,6 +283,12 @@ def room_booking_create(
                 booking.save(force_insert=True)
         except IntegrityError as error:
             raise _conflict_error(None, staff=staff) from error
+        if event_id is not None:
+            # an event without a venue of its own takes place in the room booked for it: its
+            # page then shows the room's accessibility and equipment
+            Event.objects.filter(pk=event_id, room__isnull=True, venue_name="").exclude(
+                format=EventFormat.ONLINE
+            ).update(room=room, updated_at=timezone.now())
         audit_entry_create(
             actor=actor,
             action="economy.room_booking.create",

@@ -112,11 +112,15 @@ def test_a_member_posts_an_offer_for_their_organisation(board: dict[str, Any]) -
     assert post.tags == ["KI", "Verkehr"]
     page = response.content.decode()
     assert "Wir bieten Datenanalyse" in page and "team@alpha.example" in page
-    # the contact is for logged-in members only
-    assert (
-        "team@alpha.example"
-        not in Client().get(f"/wirtschaft/marktplatz/{post.pk}/").content.decode()
-    )
+    # the contact is for members only: not for visitors, not for any logged-in account
+    url = f"/wirtschaft/marktplatz/{post.pk}/"
+    for outsider in (Client(), client_for(board["citizen"])):
+        shown = outsider.get(url).content.decode()
+        assert "team@alpha.example" not in shown
+        assert "für Mitglieder von Organisationen im Verzeichnis sichtbar" in shown
+    assert "team@alpha.example" in client_for(board["staff"]).get(url).content.decode()
+    # and it is kept encrypted
+    assert "team@alpha.example" not in post.contact_encrypted
 
 
 def test_a_member_cannot_post_for_an_organisation_they_do_not_belong_to(

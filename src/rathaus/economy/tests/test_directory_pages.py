@@ -10,11 +10,13 @@ import json
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 from PIL import Image
 
 from rathaus.accounts.tests.factories import UserFactory
 from rathaus.core.models import Area
+from rathaus.core.outbox import process_batch
 from rathaus.economy.constants import EntryStatus, MemberRole, TermKind, Visibility
 from rathaus.economy.models import Claim, Organisation
 from rathaus.economy.tests.factories_directory import (
@@ -120,19 +122,44 @@ def test_duplicate_shows_the_existing_entry_and_offers_to_claim_it(
     assert Organisation.objects.get(status=EntryStatus.PENDING).duplicate_of == existing
 
 
+def test_a_duplicate_of_an_entry_that_is_not_public_reveals_neither_its_name_nor_state(
+    personas: dict[str, Any],
+) -> None:
+    hidden = OrganisationFactory(
+        name="Geheimprojekt Quanten GmbH", register_number="HRB 999", status=EntryStatus.PENDING
+    )
+    client = logged_in(personas["citizen"])
+    for typed in (form(register_number="HRB 999"), form(name="Geheimprojekt Quanten UG")):
+        page = client.post(REGISTER, typed).content.decode()
+        assert "schon einen Eintrag, der nicht öffentlich ist" in page
+        assert hidden.slug not in page and "wartet" not in page.split('id="duplicate"')[1][:600]
+    assert (
+        "Geheimprojekt Quanten GmbH"
+        not in client.post(REGISTER, form(register_number="HRB 999")).content.decode()
+    )
+    assert Organisation.objects.count() == 1
+
+
 def test_staff_moderate_on_the_page_and_a_rejection_needs_a_note(
     personas: dict[str, Any],
 ) -> None:
     entry = OrganisationFactory(status=EntryStatus.PENDING, name="Prüfling")
+    entrant = UserFactory(email="gruenderin@example.org", preferred_language="en")
+    membership(entrant, entry)
     staff = logged_in(personas["department"])
     assert "Prüfling" in staff.get("/wirtschaft/verzeichnis/pruefung/").content.decode()
     url = f"/wirtschaft/verzeichnis/pruefung/{entry.pk}/"
     response = staff.post(url, {f"m{entry.pk}-decision": "reject", f"m{entry.pk}-note": ""})
     assert response.status_code == 400 and "Bitte begründen" in response.content.decode()
-    staff.post(url, {f"m{entry.pk}-decision": "publish"})
+    staff.post(url, {f"m{entry.pk}-decision": "publish", f"m{entry.pk}-note": "Willkommen!"})
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PUBLISHED
     assert Client().get(f"/wirtschaft/verzeichnis/{entry.slug}/").status_code == 200
+    # the entrant hears of it, in their account's language, with the note
+    process_batch(worker_id="test", limit=10)
+    (notice,) = [m for m in mail.outbox if m.to == ["gruenderin@example.org"]]
+    assert notice.subject == "Published: Prüfling" and "Willkommen!" in notice.body
+    assert f"/wirtschaft/verzeichnis/{entry.slug}/" in notice.body
     assert (
         logged_in(personas["citizen"]).get("/wirtschaft/verzeichnis/pruefung/").status_code == 403
     )
@@ -262,19 +289,42 @@ def test_admin_edits_profile_and_uploads_a_logo(personas: dict[str, Any]) -> Non
     assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
 
 
-def test_members_page_adds_and_refuses_removing_the_last_admin(
+def test_members_page_invites_alike_with_or_without_an_account_and_keeps_the_last_admin(
     personas: dict[str, Any],
 ) -> None:
     admin = personas["citizen"]
     entry = OrganisationFactory()
     own = membership(admin, entry)
-    UserFactory(email="neu@example.org")
+    newcomer = UserFactory(email="neu@example.org")
     client = logged_in(admin)
     url = f"/wirtschaft/verzeichnis/{entry.slug}/mitglieder/"
-    client.post(url, {"action": "add", "email": "neu@example.org", "role": MemberRole.MEMBER})
-    assert entry.memberships.count() == 2
-    missing = client.post(url, {"action": "add", "email": "keiner@example.org", "role": "member"})
-    assert missing.status_code == 400 and "kein Konto" in missing.content.decode()
+    answers = []
+    for address in ("neu@example.org", "keiner@example.org"):
+        response = client.post(
+            url, {"action": "add", "email": address, "role": MemberRole.MEMBER}, follow=True
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        answers.append(page.split("Die Einladung an ", 1)[1].split("<", 1)[0].replace(address, "…"))
+        assert "Einladung an" in page and address in page  # listed as open
+    # the same answer whether or not the address has an account: nothing to learn from it
+    assert answers[0] == answers[1]
+    assert entry.memberships.count() == 1
+    process_batch(worker_id="test", limit=10)
+    invite = next(m for m in mail.outbox if m.to == ["neu@example.org"])
+    link = invite.body.split("/wirtschaft/einladung/", 1)[1].split("/", 1)[0]
+    accept = f"/wirtschaft/einladung/{link}/"
+    # a visitor sees what it is about and is asked to log in; nothing happens on GET
+    shown = Client().get(accept).content.decode()
+    assert entry.name in shown and "Anmelden und Einladung annehmen" in shown
+    assert Client().post(accept).status_code == 302
+    joined = logged_in(newcomer).post(accept, follow=True)
+    assert f"Sie sind jetzt Mitglied von „{entry.name}“" in joined.content.decode()
+    assert entry.memberships.filter(user=newcomer, role=MemberRole.MEMBER).exists()
+    assert Client().get(accept).status_code == 404  # used up
+    assert Client().get("/wirtschaft/einladung/erfunden/").status_code == 404
+    bad = client.post(url, {"action": "add", "email": "kein-adresse", "role": "member"})
+    assert bad.status_code == 400 and "E-Mail-Adresse angeben" in bad.content.decode()
     page = client.post(url, {"action": "remove", "membership": own.pk}, follow=True)
     assert "letzte Person" in page.content.decode()
     assert entry.memberships.filter(pk=own.pk).exists()
@@ -290,13 +340,19 @@ def test_claim_page_and_staff_approval(personas: dict[str, Any]) -> None:
     assert short.status_code == 400 and "mindestens 10" in short.content.decode()
     claimant.post(url, {"evidence": "Ich bin Gründerin der Schatten AG."})
     claim = Claim.objects.get()
+    assert "Gründerin" not in claim.evidence_encrypted  # kept encrypted
     assert claimant.get(f"/wirtschaft/verzeichnis/{entry.slug}/bearbeiten/").status_code == 403
     staff = logged_in(personas["department"])
-    assert "Schatten AG" in staff.get("/wirtschaft/verzeichnis/pruefung/").content.decode()
+    queue = staff.get("/wirtschaft/verzeichnis/pruefung/").content.decode()
+    assert "Schatten AG" in queue and "Ich bin Gründerin der Schatten AG." in queue
     staff.post(
         f"/wirtschaft/verzeichnis/uebernahmen/{claim.pk}/", {f"c{claim.pk}-decision": "approve"}
     )
     assert claimant.get(f"/wirtschaft/verzeichnis/{entry.slug}/bearbeiten/").status_code == 200
+    process_batch(worker_id="test", limit=10)
+    (notice,) = [m for m in mail.outbox if m.to == [personas["citizen"].email]]
+    assert notice.subject == "Übernahme bestätigt: Schatten AG"
+    assert "Sie verwalten jetzt den Eintrag" in notice.body
 
 
 def test_superscript_digits_in_numbers_get_the_first_page_not_an_error(client: Any) -> None:

@@ -229,28 +229,80 @@ def test_contact_person_is_shown_only_to_members_of_the_directory(
 # ---- members ----------------------------------------------------------------------------------
 
 
-def test_admin_adds_members_changes_roles_and_never_removes_the_last_admin(
+def test_admin_invites_members_changes_roles_and_never_removes_the_last_admin(
     personas: dict[str, Any],
 ) -> None:
     admin = personas["citizen"]
     entry = OrganisationFactory()
     own = membership(admin, entry)
     colleague = UserFactory(email="kollegin@example.org")
-    added = services.membership_add(
+    token = services.membership_invite(
         actor=admin, organisation=entry, email="KOLLEGIN@example.org", role=MemberRole.MEMBER
     )
-    assert added.user == colleague
-    with pytest.raises(services.DirectoryError):
-        services.membership_add(actor=admin, organisation=entry, email="nobody@example.org")
+    # nobody becomes a member without saying yes
+    assert not entry.memberships.filter(user=colleague).exists()
+    added = services.invitation_accept(user=colleague, token=token)
+    assert added.user == colleague and added.role == MemberRole.MEMBER
+    with pytest.raises(services.DirectoryError, match="gilt nicht mehr"):  # the link works once
+        services.invitation_accept(user=UserFactory(), token=token)
     with pytest.raises(services.DirectoryError):
         services.membership_remove(actor=admin, membership=own)
     with pytest.raises(services.DirectoryError):
         services.membership_role_set(actor=admin, membership=own, role=MemberRole.MEMBER)
     with pytest.raises(PermissionDenied):  # a plain member manages nobody
         services.membership_remove(actor=colleague, membership=own)
+    with pytest.raises(PermissionDenied):  # and invites nobody
+        services.membership_invite(actor=colleague, organisation=entry, email="x@example.org")
     services.membership_role_set(actor=admin, membership=added, role=MemberRole.ADMIN)
     services.membership_remove(actor=colleague, membership=own)  # now there is another admin
     assert list(entry.memberships.values_list("user_id", flat=True)) == [colleague.pk]
+
+
+def test_an_invitation_goes_out_by_mail_and_cannot_be_used_withdrawn_or_expired(
+    personas: dict[str, Any],
+) -> None:
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from rathaus.core.outbox import process_batch
+    from rathaus.economy.models import Invitation
+
+    admin = personas["citizen"]
+    entry = OrganisationFactory(name="Datenwerk GmbH")
+    membership(admin, entry)
+    token = services.membership_invite(
+        actor=admin, organisation=entry, email="neu@example.org", role=MemberRole.ADMIN
+    )
+    invitation = Invitation.objects.get()
+    assert "neu@example.org" not in invitation.email_encrypted and token not in str(
+        invitation.__dict__
+    )
+    process_batch(worker_id="test", limit=10)
+    (message,) = mail.outbox
+    assert message.to == ["neu@example.org"]
+    assert "Datenwerk GmbH" in message.subject
+    assert f"/wirtschaft/einladung/{token}/" in message.body
+    assert "Verwaltet das Profil" in message.body and "manages the profile" in message.body.lower()
+    # withdrawn: the link is dead
+    services.invitation_withdraw(actor=admin, invitation=invitation)
+    assert selectors.invitation_by_token(token=token) is None
+    with pytest.raises(services.DirectoryError):
+        services.invitation_accept(user=UserFactory(), token=token)
+    # expired: dead too
+    late = services.membership_invite(actor=admin, organisation=entry, email="spaet@example.org")
+    Invitation.objects.filter(withdrawn_at__isnull=True).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(services.DirectoryError):
+        services.invitation_accept(user=UserFactory(), token=late)
+    assert entry.memberships.count() == 1
+    assert AuditEntry.objects.filter(action="economy.invitation.withdraw").count() == 1
+    # a month after they are over, the addresses go
+    assert services.invitations_purge() == 0
+    assert services.invitations_purge(now=timezone.now() + timedelta(days=31)) == 2
+    assert not Invitation.objects.exists()
 
 
 # ---- claims -------------------------------------------------------------------------------

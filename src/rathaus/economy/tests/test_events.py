@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from rathaus.accounts.tests.factories import UserFactory
 from rathaus.core.models import AuditEntry, OutboxMessage
 from rathaus.core.outbox import process_batch
 from rathaus.economy import views
@@ -143,8 +144,10 @@ def test_seats_are_confirmed_until_full_then_people_go_on_the_waiting_list(
     event.refresh_from_db()
     assert event.confirmed_count == 2
 
+    # a visitor is pointed to the e-mail (the page does not tell a seat from the list)
     page = client.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/").content.decode()
-    assert "Sie stehen auf der Warteliste" in page
+    assert "Danke für Ihre Anmeldung" in page and "Einlass-Code" in page
+    assert "data:image/svg+xml" not in page
     detail = client.get(f"/wirtschaft/veranstaltungen/{event.slug}/").content.decode()
     assert "Auf die Warteliste" in detail
 
@@ -162,14 +165,47 @@ def test_seats_are_confirmed_until_full_then_people_go_on_the_waiting_list(
     assert waiting.attachments == [] and "Ihr Einlass-Code:" not in waiting.body
 
 
-def test_confirmation_page_shows_the_check_in_qr_code(client: Client) -> None:
-    event = make_event()
-    register(client, event, "Jana Berger", "jana@example.org")
-    page = client.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/").content.decode()
+def logged_in_as(email: str) -> Client:
+    client = Client()
+    client.force_login(UserFactory(email=email))
+    return client
+
+
+def test_confirmation_page_shows_the_check_in_qr_code_to_the_address_owner(
+    client: Client,
+) -> None:
+    event = make_event(capacity=1)
+    jana = logged_in_as("jana@example.org")
+    register(jana, event, "Jana Berger", "Jana@example.org")
+    page = jana.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/").content.decode()
     assert "Sie sind angemeldet" in page
     assert 'src="data:image/svg+xml;base64,' in page
     deliver()
-    assert checkin_code(mail_to("jana@example.org")[0]) in page
+    assert checkin_code(mail_to("Jana@example.org")[0]) in page
+    tom = logged_in_as("tom@example.org")
+    register(tom, event, "Tom Richter", "tom@example.org")
+    page = tom.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/").content.decode()
+    assert "Sie stehen auf der Warteliste" in page and "data:image/svg+xml" not in page
+
+
+def test_the_page_tells_nobody_whether_an_address_is_registered_the_address_is_told(
+    client: Client,
+) -> None:
+    event = make_event(capacity=5)
+    register(client, event, "Jana Berger", "jana@example.org")
+    first = client.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/").content.decode()
+    # someone else (a visitor, or logged in with another address) tries the same address
+    for other in (Client(), logged_in_as("neugierig@example.org")):
+        response = register(other, event, "Wer auch immer", " JANA@example.org ")
+        assert response.status_code == 302
+        again = other.get(f"/wirtschaft/veranstaltungen/{event.slug}/angemeldet/")
+        assert again.content.decode().split("<main", 1)[1] == first.split("<main", 1)[1]
+    assert Registration.objects.count() == 1
+    deliver()
+    notes = [m for m in mail_to("jana@example.org") if m.subject.startswith("Sie sind schon")]
+    assert len(notes) == 1  # one note a day, however often it is tried
+    assert "Jana Berger" in notes[0].body and "noch einmal eine Anmeldung" in notes[0].body
+    assert "Wer auch immer" not in notes[0].body
 
 
 def test_full_event_without_waiting_list_says_so_and_stores_nothing(client: Client) -> None:
@@ -200,10 +236,11 @@ def test_registration_before_and_after_the_window_is_refused_with_the_reason(
     assert Registration.objects.count() == 0
 
 
-def test_the_same_address_twice_gets_a_clear_message_and_the_typed_values_back(
+def test_the_owner_registering_twice_gets_a_clear_message_and_the_typed_values_back(
     client: Client,
 ) -> None:
     event = make_event(capacity=5)
+    client = logged_in_as("jana@example.org")
     register(client, event, "Jana Berger", "jana@example.org")
     response = register(client, event, "Jana B.", "  JANA@example.org ")
     assert response.status_code == 422
@@ -563,3 +600,37 @@ def test_outbox_rows_are_written_with_the_registration(client: Client) -> None:
     register(client, event, "Jana Berger", "jana@example.org")
     message = OutboxMessage.objects.get(topic="economy.registration_confirmation")
     assert "jana" not in str(message.payload).lower()  # tokens and address never in clear
+
+
+def test_staff_cancel_for_someone_who_asked_and_the_next_person_moves_up(
+    client: Client, staff_client: Client, personas: dict[str, Any]
+) -> None:
+    from rathaus.core.models import AuditEntry
+
+    event = make_event(capacity=1)
+    other = make_event(slug="anderes", capacity=1)
+    register(client, event, "Jana Berger", "jana@example.org")
+    register(client, event, "Tom Richter", "tom@example.org")
+    jana = Registration.objects.get(status=RegistrationStatus.CONFIRMED)
+    base = f"/wirtschaft/veranstaltungen/verwaltung/{event.pk}/anmeldungen/"
+    listing = staff_client.get(base).content.decode()
+    assert "Jana Berger abmelden" in listing and "Tom Richter abmelden" in listing
+    # not for anyone else, and not through another event's page
+    citizen = Client()
+    citizen.force_login(personas["citizen"])
+    assert citizen.post(f"{base}{jana.pk}/abmelden/").status_code == 403
+    staff_client.post(
+        f"/wirtschaft/veranstaltungen/verwaltung/{other.pk}/anmeldungen/{jana.pk}/abmelden/"
+    )
+    jana.refresh_from_db()
+    assert jana.status == RegistrationStatus.CONFIRMED
+    page = staff_client.post(f"{base}{jana.pk}/abmelden/", follow=True).content.decode()
+    assert "Die Anmeldung ist storniert" in page
+    jana.refresh_from_db()
+    assert jana.status == RegistrationStatus.CANCELLED
+    tom = Registration.objects.exclude(pk=jana.pk).get()
+    assert tom.status == RegistrationStatus.CONFIRMED  # moved up
+    assert AuditEntry.objects.filter(action="economy.registration.cancel").count() == 1
+    deliver()
+    assert any("abgemeldet" in m.body.lower() for m in mail_to("jana@example.org"))
+    assert mail_to("tom@example.org")[-1].subject == "Sie haben einen Platz: KI im Mittelstand"

@@ -178,6 +178,8 @@ def test_only_staff_book_for_an_event() -> None:
     r = room()
     booking = book(staff, r, at(1, 17), at(1, 22), event_id=event.pk)
     assert booking.event == event and booking.organisation is None
+    event.refresh_from_db()
+    assert event.room == r  # the event without a venue now takes place in the booked room
     member = member_of(organisation())
     with pytest.raises(PermissionDenied):
         book(member, r, at(2, 17), at(2, 22), event_id=event.pk)

@@ -161,10 +161,11 @@ def _post_page(
         if user.is_authenticated
         else []
     )
+    member = board_services.may_reply(user)
     can_reply = (
         user.is_authenticated
         and not is_author
-        and board_services.may_reply(user)
+        and member
         and (post.status == PostStatus.OPEN or bool(conversations))
     )
     return render(
@@ -175,6 +176,9 @@ def _post_page(
             "is_author": is_author,
             "can_close": board_services.may_close(user, post) and post.status == PostStatus.OPEN,
             "can_reply": can_reply,
+            # the contact only to members and the author; others learn that there is one
+            "has_contact": bool(post.contact_encrypted),
+            "contact": board_selectors.post_contact(post) if (member or is_author) else "",
             "reply": reply or ReplyForm(),
             "conversations": conversations,
             "matching": board_selectors.post_matching_organisations(post=post),

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,14 +33,14 @@ from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.accounts.views import second_factor_required
 from rathaus.core.csvsafe import csv_cell
 from rathaus.core.errors import error_response
-from rathaus.core.ratelimit import client_address, ratelimit_exceeded
+from rathaus.core.ratelimit import client_address, ratelimit_blocked, ratelimit_exceeded
 from rathaus.economy.constants import EntryStatus, OrganisationKind
 from rathaus.economy.forms_directory import (
     ClaimDecisionForm,
     ClaimForm,
     DirectoryFilterForm,
     LogoForm,
-    MemberAddForm,
+    MemberInviteForm,
     MemberRoleForm,
     ModerationForm,
     OrganisationForm,
@@ -49,6 +50,8 @@ from rathaus.economy.services import directory as services
 
 PAGE_SIZE = 20
 REGISTER_RATE = settings.RATELIMIT_ECONOMY_REGISTER
+INVITE_RATE = settings.RATELIMIT_RELATION  # invitations per admin, as relation proposals
+LINK_FAILURE_RATE = "20/h"  # wrong invitation links per client address
 EXPORT_FIELDS = [
     "id",
     "name",
@@ -368,22 +371,44 @@ def organisation_members(request: HttpRequest, slug: str) -> HttpResponse:
     can_manage = getattr(organisation, "viewer_is_staff", False) or (
         getattr(organisation, "viewer_role", None) == "admin"
     )
-    add_form = MemberAddForm(request.POST if request.POST.get("action") == "add" else None)
+    add_form = MemberInviteForm(request.POST if request.POST.get("action") == "add" else None)
     if request.method == "POST":
         if not can_manage:
             return error_response(request, 403)
         action = request.POST.get("action", "")
         try:
             if action == "add":
+                if ratelimit_exceeded(
+                    scope="economy-invite", key=str(request.user.pk), rate=INVITE_RATE
+                ):
+                    return error_response(request, 429)
                 if add_form.is_valid():
-                    services.membership_add(
+                    services.membership_invite(
                         actor=request.user,  # type: ignore[arg-type]
                         organisation=organisation,
                         email=add_form.cleaned_data["email"],
                         role=add_form.cleaned_data["role"],
                     )
-                    messages.success(request, _("Die Person ist hinzugefügt."))
+                    # the same answer whether or not the address has an account
+                    messages.success(
+                        request,
+                        _(
+                            "Die Einladung an %(email)s ist unterwegs. Die Person wird Mitglied, "
+                            "sobald sie die Einladung annimmt."
+                        )
+                        % {"email": add_form.cleaned_data["email"]},
+                    )
                     return redirect("economy:organisation_members", organisation.slug)
+            elif action == "withdraw":
+                raw = request.POST.get("invitation", "")
+                if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+                    raise Http404("no such invitation")
+                invitation = selectors.invitation_get_for_admin(
+                    user=request.user, organisation=organisation, invitation_id=int(raw)
+                )
+                services.invitation_withdraw(actor=request.user, invitation=invitation)  # type: ignore[arg-type]
+                messages.success(request, _("Die Einladung ist zurückgezogen."))
+                return redirect("economy:organisation_members", organisation.slug)
             elif action in ("role", "remove"):
                 raw = request.POST.get("membership", "")
                 if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
@@ -423,6 +448,11 @@ def organisation_members(request: HttpRequest, slug: str) -> HttpResponse:
             "organisation": organisation,
             "members": members,
             "can_manage": can_manage,
+            "invitations": selectors.invitations_open_of(
+                user=request.user, organisation=organisation
+            )
+            if can_manage
+            else [],
             "form": add_form,
             "role_choices": MemberRoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
         },
@@ -531,7 +561,14 @@ def moderation(request: HttpRequest, organisation_id: int | None = None) -> Http
         "economy/directory/moderation.html",
         {
             "rows": rows,
-            "claims": [{"claim": c, "form": ClaimDecisionForm(prefix=f"c{c.pk}")} for c in claims],
+            "claims": [
+                {
+                    "claim": c,
+                    "evidence": selectors.claim_evidence(c),
+                    "form": ClaimDecisionForm(prefix=f"c{c.pk}"),
+                }
+                for c in claims
+            ],
         },
         status=400 if failed else 200,
     )
@@ -560,6 +597,43 @@ def claim_decide(request: HttpRequest, claim_id: int) -> HttpResponse:
     return redirect("economy:moderation")
 
 
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of an invitation e-mail. GET shows what it is about (mail scanners open
+    links); accepting needs a log-in (an account is made by the log-in link if there is
+    none) and a POST."""
+    client = client_address(request)
+    if ratelimit_blocked(scope="economy-invitation-failures", key=client, rate=LINK_FAILURE_RATE):
+        return error_response(request, 429)
+    found = selectors.invitation_by_token(token=token)
+    if found is None:
+        ratelimit_exceeded(scope="economy-invitation-failures", key=client, rate=LINK_FAILURE_RATE)
+        return render(request, "economy/directory/invitation.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            membership = services.invitation_accept(user=request.user, token=token)
+        except services.DirectoryError as error:
+            messages.error(request, str(error.message))
+            return redirect("economy:my_organisations")
+        messages.success(
+            request,
+            _("Willkommen! Sie sind jetzt Mitglied von „%(name)s“.")
+            % {"name": membership.organisation.name},
+        )
+        return redirect("economy:organisation", membership.organisation.slug)
+    return render(
+        request,
+        "economy/directory/invitation.html",
+        {
+            "invitation": found,
+            "organisation": found.organisation,
+            "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
+        },
+    )
+
+
 urlpatterns: list[URLPattern] = [
     path("", index, name="index"),
     path("verzeichnis/", directory_list, name="directory"),
@@ -570,6 +644,7 @@ urlpatterns: list[URLPattern] = [
     path("verzeichnis/pruefung/", moderation, name="moderation"),
     path("verzeichnis/pruefung/<int:organisation_id>/", moderation, name="moderation_decide"),
     path("verzeichnis/uebernahmen/<int:claim_id>/", claim_decide, name="claim_decide"),
+    path("einladung/<str:token>/", invitation, name="invitation"),
     path("verzeichnis/<slug:slug>/", organisation_detail, name="organisation"),
     path("verzeichnis/<slug:slug>/logo.png", organisation_logo, name="organisation_logo"),
     path("verzeichnis/<slug:slug>/bearbeiten/", organisation_edit, name="organisation_edit"),

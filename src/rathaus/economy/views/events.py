@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -58,8 +59,10 @@ from rathaus.economy.services.events import (
     event_publish,
     event_update,
     registration_cancel,
+    registration_cancel_by_staff,
     registration_check_in,
     registration_create,
+    registration_repeat_notice,
 )
 
 PAGE_SIZE = 20
@@ -163,24 +166,42 @@ def event_register(request: HttpRequest, slug: str) -> HttpResponse:
             answers = values
             if questions is not None:
                 answers = {"form_version": questions.version.pk, "values": values}
+            email = form.cleaned_data["email"]
+            # Only someone logged in with this very address sees the registration on the
+            # page (and is told it exists already); everyone else is pointed to the e-mail,
+            # alike for a new and an existing registration: the page tells nobody whether
+            # an address is registered.
+            own = bool(
+                request.user.is_authenticated
+                and email.strip().lower() == (request.user.email or "").lower()
+            )
             try:
                 result_ = registration_create(
                     event_id=event.pk,
                     name=form.cleaned_data["name"],
-                    email=form.cleaned_data["email"],
+                    email=email,
                     answers=answers,
                     user=request.user if request.user.is_authenticated else None,
                     language=get_language() or "de",
                 )
             except EventError as error:
-                form.add_error("email" if error.code == "duplicate" else None, error.message)
+                if error.code != "duplicate" or own:
+                    form.add_error("email" if error.code == "duplicate" else None, error.message)
+                else:
+                    registration_repeat_notice(event_id=event.pk, email=email)
+                    request.session[SESSION_KEY] = {"event": event.pk, "mail_only": True}
+                    return redirect("economy:event_registered", slug=event.slug)
             else:
-                request.session[SESSION_KEY] = {
-                    "registration": result_.registration.pk,
-                    "event": event.pk,
-                    "status": result_.registration.status,
-                    "checkin": result_.checkin_code,
-                }
+                request.session[SESSION_KEY] = (
+                    {
+                        "registration": result_.registration.pk,
+                        "event": event.pk,
+                        "status": result_.registration.status,
+                        "checkin": result_.checkin_code,
+                    }
+                    if own
+                    else {"event": event.pk, "mail_only": True}
+                )
                 return redirect("economy:event_registered", slug=event.slug)
         status = 422
     elif request.method == "POST":
@@ -248,8 +269,14 @@ def event_registered(request: HttpRequest, slug: str) -> HttpResponse:
     if done.get("event") != event.pk:
         return redirect("economy:event_detail", slug=event.slug)
     waiting = done.get("status") == RegistrationStatus.WAITING
-    context: dict[str, Any] = {"event": event, "when": event_when(event), "waiting": waiting}
-    if not waiting:
+    mail_only = bool(done.get("mail_only"))
+    context: dict[str, Any] = {
+        "event": event,
+        "when": event_when(event),
+        "waiting": waiting,
+        "mail_only": mail_only,
+    }
+    if not (waiting or mail_only):
         url = make_checkin_url(done["checkin"])
         context.update({"qr": qr_data_uri(url), "code": code_display(done["checkin"])})
     return render(request, "economy/events/registered.html", context)
@@ -478,8 +505,30 @@ def event_staff_registrations(request: HttpRequest, event_id: int) -> HttpRespon
             "waiting": [r for r in rows if r.status == RegistrationStatus.WAITING],
             "cancelled": [r for r in rows if r.status == RegistrationStatus.CANCELLED],
             "attendance": event_attendance(user=request.user, event_id=event.pk),
+            "can_cancel": event.ends_at > timezone.now(),
         },
     )
+
+
+@_staff
+@require_POST
+def event_staff_registration_cancel(
+    request: HttpRequest, event_id: int, registration_id: int
+) -> HttpResponse:
+    """Staff cancel a registration for someone who asked them to."""
+    event = event_get_for_staff(user=request.user, event_id=event_id)
+    try:
+        registration_cancel_by_staff(
+            actor=cast(User, request.user), event_id=event.pk, registration_id=registration_id
+        )
+    except EventError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("Die Anmeldung ist storniert; die Person bekommt eine E-Mail."),
+        )
+    return redirect("economy:event_staff_registrations", event_id=event.pk)
 
 
 @_staff
@@ -530,6 +579,11 @@ urlpatterns: list[URLPattern] = [
         "veranstaltungen/verwaltung/<int:event_id>/anmeldungen/",
         event_staff_registrations,
         name="event_staff_registrations",
+    ),
+    path(
+        "veranstaltungen/verwaltung/<int:event_id>/anmeldungen/<int:registration_id>/abmelden/",
+        event_staff_registration_cancel,
+        name="event_staff_registration_cancel",
     ),
     path(
         "veranstaltungen/verwaltung/<int:event_id>/ergebnis/",
