@@ -23,6 +23,9 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
 8. Digital economy (bench/economy.py): directory search, map data and relation walks at 10,000
    organisations and 50,000 relations next to unindexed queries, and registrations per second
    for one popular event from 8 threads next to one, with the overbooked seats counted (0).
+9. Innovation competitions (bench/innovation.py): the ranking of a phase and the staff's
+   progress page data at 2,000 entries, 60 evaluators and 4 evaluations per entry, next to a
+   naive computation with a query per entry, evaluation and evaluator.
 """
 
 from __future__ import annotations
@@ -229,7 +232,19 @@ def main() -> None:
     from bench import economy
 
     ecosystem = economy.main()
-    runs = (searched, submitted, inboxes, transport, sensors, sensor_queries, ecosystem)
+    from bench import innovation
+
+    competitions = innovation.main()
+    runs = (
+        searched,
+        submitted,
+        inboxes,
+        transport,
+        sensors,
+        sensor_queries,
+        ecosystem,
+        competitions,
+    )
     skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(
         f"bench: {2 + sum(len(r) for r in runs)} benchmark runs done, "

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rathaus.transit",
     "rathaus.citydata",
     "rathaus.economy",
+    "rathaus.innovation",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",

@@ -1,27 +1,25 @@
 """Forms of the events part: registering (name, e-mail and, when the event has one, the
-questions of a form-engine form rendered and checked by the forms app's own code), the
-staff's event editor, the check-in code and the outcome."""
+questions of a form-engine form rendered and checked by the forms app's own code, see
+``rathaus.forms.questions``), the staff's event editor, the check-in code and the outcome."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.http import Http404, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.economy.constants import EventFormat
 from rathaus.economy.models import Organisation, Person, Room
 from rathaus.economy.services.events import OUTCOME_KINDS, EventData
-from rathaus.forms import rendering
-from rathaus.forms.definition import FieldSpec, FormDefinition, Group, Item
-from rathaus.forms.models import FormVersion
-from rathaus.forms.selectors import definition_of, form_published_version, version_facts
-from rathaus.forms.validation import StepResult, clean_items
-
-MAX_REPEAT = 50
+from rathaus.forms.questions import MAX_REPEAT as MAX_REPEAT
+from rathaus.forms.questions import Questions as Questions
+from rathaus.forms.questions import answer_rows as answer_rows
+from rathaus.forms.questions import has_files as _has_files
+from rathaus.forms.questions import questions_for as questions_for
+from rathaus.forms.questions import questions_of_version as questions_of_version
+from rathaus.forms.selectors import version_facts
 
 
 class RegistrationForm(forms.Form):
@@ -58,84 +56,6 @@ class RegistrationForm(forms.Form):
 
     def is_robot(self) -> bool:
         return bool(self.data.get(self.add_prefix("website")))
-
-
-@dataclass
-class Questions:
-    """An event's own questions: every step of the form's published version on one page."""
-
-    version: FormVersion
-    definition: FormDefinition
-    items: list[Item]
-
-    @property
-    def title(self) -> str:
-        return rendering.text(self.definition.title)
-
-    def clean(self, post: QueryDict) -> StepResult:
-        typed = post.copy()
-        result = StepResult()
-        clean_items(self.items, typed, {}, self.definition, result)
-        return result
-
-    def nodes(
-        self, typed: QueryDict | None, values: dict[str, Any], errors: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        counts: dict[str, int] = {}
-        if typed is not None:
-            for key in typed:
-                value = str(typed.get(key, ""))
-                if key.endswith("__count") and (value.isascii() and value.isdigit()):
-                    counts[key.removesuffix("__count")] = min(int(value), MAX_REPEAT)
-        return rendering.build(self.items, self.definition, values, typed, errors, counts)
-
-
-def questions_for(slug: str) -> Questions | None:
-    """The questions of the form ``slug``, or None when the event asks none (or the form has
-    no published version any more: then name and e-mail are asked, nothing breaks)."""
-    if not slug:
-        return None
-    try:
-        version = form_published_version(slug=slug)
-    except Http404:
-        return None
-    definition = definition_of(version)
-    items = [item for step in definition.steps for item in step.items]
-    return Questions(version=version, definition=definition, items=items)
-
-
-def questions_of_version(version_id: int | None) -> Questions | None:
-    """The questions as they were asked (the version stored with the answers)."""
-    if version_id is None:
-        return None
-    version = FormVersion.objects.select_related("form").filter(pk=version_id).first()
-    if version is None:
-        return None
-    definition = definition_of(version)
-    return Questions(
-        version=version,
-        definition=definition,
-        items=[item for step in definition.steps for item in step.items],
-    )
-
-
-def answer_rows(questions: Questions | None, answers: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answers as label/value rows, as the forms app shows a summary."""
-    if questions is None or not answers:
-        return [{"label": key, "value": str(value)} for key, value in answers.items()]
-    rows = []
-    for section in rendering.summary_sections(questions.definition, answers):
-        rows += section["rows"]
-    return rows
-
-
-def _has_files(items: list[Item]) -> bool:
-    for item in items:
-        if isinstance(item, FieldSpec) and item.type == "file":
-            return True
-        if isinstance(item, Group) and _has_files(item.items):
-            return True
-    return False
 
 
 # ---- staff --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from rathaus.cases.demo import load_demo_letter_templates
 from rathaus.catalog import demo as catalog_demo
 from rathaus.economy import demo as economy_demo
 from rathaus.forms.demo import load_demo_forms
+from rathaus.innovation import demo as innovation_demo
 from rathaus.submissions.demo import load_demo_official_forms
 from rathaus.transit.models import Feed
 
@@ -132,6 +133,23 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "digital economy: " + ", ".join(f"{count} {what}" for what, count in economy.items())
+        )
+        department = User.objects.filter(email="referat@demo.rathaus.example").first()
+        juror = User.objects.filter(email="jury@demo.rathaus.example").first()
+        competition = innovation_demo.load(
+            staff=department,
+            jury=[
+                (user, name, role)
+                for user, name, role in (
+                    (juror, "Jan Jury", "Hochschule für Technik, Wirtschaft und Kultur"),
+                    (department, "Dora Digital", "Referat Digitale Stadt"),
+                )
+                if user is not None
+            ],
+        )
+        self.stdout.write(
+            "innovation competitions: "
+            + ", ".join(f"{count} {what}" for what, count in competition.items())
         )
         # last: the catalogue is a nicety of the demo; its failing must not cost the log-ins
         try:

@@ -1,0 +1,2 @@
+"""Every read of the innovation app, one module per part: ``calls`` (calls, phases,
+criteria, jury, amendments)."""
