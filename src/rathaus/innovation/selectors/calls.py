@@ -283,3 +283,10 @@ def call_rules(call: Call, *, now: datetime | None = None) -> CallRules:
         organisers=_organisations(call.organiser_ids),
         partners=_organisations(call.partner_ids),
     )
+
+
+def user_is_juror(*, user: Any) -> bool:
+    """Whether ``user`` sits on the jury of any call (the list page links their work)."""
+    return bool(
+        user.is_authenticated and JuryMember.objects.filter(user_id=user.pk, active=True).exists()
+    )

@@ -7,7 +7,6 @@ Organisations are read through the economy app's selectors: who may act for one
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,21 +24,17 @@ from rathaus.economy.selectors.directory import (
     organisations_of_user,
 )
 from rathaus.innovation.constants import (
-    AssignmentState,
     CallStatus,
     Eligibility,
     EntryStatus,
 )
 from rathaus.innovation.models import (
-    Assignment,
     Call,
-    ConsensusScore,
-    Criterion,
     Entry,
     EntryPhase,
     Phase,
-    Score,
 )
+from rathaus.innovation.selectors.ranking import phase_scores
 
 # ---- small helpers (also used by the services) -------------------------------------------
 
@@ -210,59 +205,39 @@ class Standing:
     organisation_name: str = ""
 
 
-def _mean(values: list[Decimal]) -> Decimal | None:
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
-
-
 def phase_standings(phase: Phase, *, with_names: bool = False) -> list[Standing]:
-    """Every entry in ``phase`` with its total and its values per criterion (the consensus
-    value, else the mean of the submitted evaluations), best first; entries that cannot
-    pass (not submitted in the phase, withdrawn, ineligible) last."""
+    """Every entry in ``phase`` with its total and its values per criterion (the jury's
+    scores as ``selectors.ranking.phase_scores`` computes them for the ranking too), best
+    first; entries that cannot pass (not submitted in the phase, withdrawn, ineligible)
+    last."""
     rows = list(
         EntryPhase.objects.filter(phase=phase)
         .select_related("entry", "entry__created_by")
         .order_by("submitted_at", "pk")
     )
-    ids = [row.pk for row in rows]
-    criteria = list(Criterion.objects.filter(phase=phase).order_by("position"))
-    totals: dict[int, list[Decimal]] = defaultdict(list)
-    for entry_phase_id, weighted_total in Assignment.objects.filter(
-        entry_phase_id__in=ids, state=AssignmentState.SUBMITTED, weighted_total__isnull=False
-    ).values_list("entry_phase_id", "weighted_total"):
-        if weighted_total is not None:
-            totals[entry_phase_id].append(weighted_total)
-    scores: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
-    for entry_phase_id, criterion_id, value in Score.objects.filter(
-        assignment__entry_phase_id__in=ids, assignment__state=AssignmentState.SUBMITTED
-    ).values_list("assignment__entry_phase_id", "criterion_id", "value"):
-        scores[(entry_phase_id, criterion_id)].append(value)
-    agreed = {
-        (entry_phase_id, criterion_id): value
-        for entry_phase_id, criterion_id, value in ConsensusScore.objects.filter(
-            entry_phase_id__in=ids
-        ).values_list("entry_phase_id", "criterion_id", "value")
-    }
+    scores = phase_scores(phase=phase)
+    names = (
+        organisation_names(organisation_ids={row.entry.organisation_id for row in rows})
+        if with_names
+        else {}
+    )
     standings = []
     for row in rows:
-        values = [agreed.get((row.pk, c.pk), _mean(scores[(row.pk, c.pk)])) for c in criteria]
-        total = row.consensus_total if row.consensus_total is not None else _mean(totals[row.pk])
         entry = row.entry
+        mine = scores.get(row.pk)
         standings.append(
             Standing(
                 entry_phase=row,
                 entry=entry,
-                total=total,
-                criteria=values,
-                knocked_out=any(
-                    c.threshold is not None and v is not None and v < c.threshold
-                    for c, v in zip(criteria, values, strict=True)
-                ),
+                total=mine.total if mine is not None else None,
+                criteria=mine.criteria if mine is not None else [],
+                knocked_out=mine.knocked_out if mine is not None else False,
                 can_pass=row.submitted_at is not None
                 and entry.status == EntryStatus.SUBMITTED
                 and entry.eligibility != Eligibility.INELIGIBLE,
-                organisation_name=organisation_name(entry.organisation_id) if with_names else "",
+                organisation_name=names[entry.organisation_id][0]
+                if entry.organisation_id in names
+                else (f"#{entry.organisation_id}" if with_names else ""),
             )
         )
     standings.sort(key=lambda s: (not s.can_pass, s.total is None, -(s.total or Decimal(0))))

@@ -50,75 +50,40 @@ class RankedEntry:
     result: str
     place: int | None = None
     tie: bool = False  # shares its place with another entry: staff decide (jury decision)
-    # per criterion, in order: only for entries that share their score (the tie-break)
-    criteria: list[Decimal | None] = field(default_factory=list)
+    criteria: list[Decimal | None] = field(default_factory=list)  # per criterion, in order
+    knocked_out: bool = False  # below a criterion's minimum value: cannot pass by rule
     submitted_at: datetime | None = None
 
 
-def phase_ranking(*, phase: Phase) -> list[RankedEntry]:
-    """The submitted, not ineligible entries of ``phase``, best first, with their places.
-    Two queries, and for entries with equal scores under the criteria rule three more."""
-    rows = list(
-        EntryPhase.objects.filter(
-            phase=phase,
-            entry__status=EntryStatus.SUBMITTED,
-        )
-        .exclude(entry__eligibility=Eligibility.INELIGIBLE)
-        .values(
-            "pk",
-            "entry_id",
-            "entry__organisation_id",
-            "entry__title",
-            "entry__submitted_at",
-            "consensus_total",
-            "disagreement",
-            "result",
-        )
-        .order_by()  # the places decide the order below; no joins for the default ordering
+@dataclass
+class Scores:
+    """What the jury's work says about one entry in a phase."""
+
+    total: Decimal | None  # the consensus total, else the mean of the submitted totals
+    consensus: bool
+    evaluations: int  # submitted
+    criteria: list[Decimal | None]  # per criterion in order: the agreed value, else the mean
+    knocked_out: bool  # below a criterion's minimum value
+
+
+def phase_scores(*, phase: Phase) -> dict[int, Scores]:
+    """Per entry of ``phase`` (``EntryPhase`` id) its scores: the one computation the
+    ranking, the decision on who passes and the results share. Four grouped queries joined
+    by the phase (with discrete scales equal totals are common, so the per-criterion values
+    are always needed for the tie-break)."""
+    criteria = list(phase.criteria.order_by("position").values_list("pk", "threshold"))
+    consensus_totals = dict(
+        EntryPhase.objects.filter(phase=phase).values_list("pk", "consensus_total").order_by()
     )
-    submitted = Q(state=AssignmentState.SUBMITTED)
     means = {
         row["entry_phase_id"]: (row["mean"], row["done"])
-        for row in Assignment.objects.filter(submitted, entry_phase__phase=phase)
+        for row in Assignment.objects.filter(
+            state=AssignmentState.SUBMITTED, entry_phase__phase=phase
+        )
         .values("entry_phase_id")
         .annotate(mean=Avg("weighted_total"), done=Count("pk"))
         .order_by()
     }
-    ranked: list[RankedEntry] = []
-    for row in rows:
-        mean, done = means.get(row["pk"], (None, 0))
-        consensus = row["consensus_total"] is not None
-        ranked.append(
-            RankedEntry(
-                entry_phase_id=row["pk"],
-                entry_id=row["entry_id"],
-                organisation_id=row["entry__organisation_id"],
-                title=row["entry__title"],
-                score=rounded(row["consensus_total"] if consensus else mean),
-                consensus=consensus,
-                evaluations=done,
-                disagreement=row["disagreement"],
-                result=row["result"],
-                submitted_at=row["entry__submitted_at"],
-            )
-        )
-    tie_rule = phase.call.tie_break
-    if tie_rule == TieBreak.CRITERIA_ORDER:
-        _criteria_of_ties(phase, ranked)
-    return _place(ranked, tie_rule)
-
-
-def _criteria_of_ties(phase: Phase, ranked: list[RankedEntry]) -> None:
-    """The per-criterion values (consensus, else the mean) of the entries that share their
-    score with another: only they need the tie-break, so only they are looked up."""
-    count: dict[Decimal | None, int] = defaultdict(int)
-    for entry in ranked:
-        count[entry.score] += 1
-    tied = [e for e in ranked if e.score is not None and count[e.score] > 1]
-    if not tied:
-        return
-    # by the phase (a join), not by a list of ids: with discrete scales ties are common
-    criteria = list(phase.criteria.order_by("position").values_list("pk", flat=True))
     values: dict[int, dict[int, Any]] = defaultdict(dict)
     for entry_phase_id, criterion_id, mean in (
         Score.objects.filter(
@@ -133,9 +98,66 @@ def _criteria_of_ties(phase: Phase, ranked: list[RankedEntry]) -> None:
         entry_phase__phase=phase
     ).values_list("entry_phase_id", "criterion_id", "value"):
         values[entry_phase_id][criterion_id] = value  # the agreed value counts
-    for entry in tied:
-        mine = values.get(entry.entry_phase_id, {})
-        entry.criteria = [rounded(mine.get(pk)) for pk in criteria]
+    scores: dict[int, Scores] = {}
+    for entry_phase_id, consensus_total in consensus_totals.items():
+        mean, done = means.get(entry_phase_id, (None, 0))
+        mine = values.get(entry_phase_id, {})
+        per_criterion = [rounded(mine.get(pk)) for pk, _threshold in criteria]
+        scores[entry_phase_id] = Scores(
+            total=rounded(consensus_total if consensus_total is not None else mean),
+            consensus=consensus_total is not None,
+            evaluations=done,
+            criteria=per_criterion,
+            knocked_out=any(
+                threshold is not None and value is not None and value < threshold
+                for (_pk, threshold), value in zip(criteria, per_criterion, strict=True)
+            ),
+        )
+    return scores
+
+
+def phase_ranking(*, phase: Phase) -> list[RankedEntry]:
+    """The submitted, not ineligible entries of ``phase``, best first, with their places
+    (the scores of ``phase_scores``; equal scores ordered by the call's tie-break rule)."""
+    rows = list(
+        EntryPhase.objects.filter(
+            phase=phase,
+            entry__status=EntryStatus.SUBMITTED,
+        )
+        .exclude(entry__eligibility=Eligibility.INELIGIBLE)
+        .values(
+            "pk",
+            "entry_id",
+            "entry__organisation_id",
+            "entry__title",
+            "entry__submitted_at",
+            "disagreement",
+            "result",
+        )
+        .order_by()  # the places decide the order below; no joins for the default ordering
+    )
+    scores = phase_scores(phase=phase)
+    empty = Scores(None, False, 0, [], False)
+    ranked: list[RankedEntry] = []
+    for row in rows:
+        mine = scores.get(row["pk"], empty)
+        ranked.append(
+            RankedEntry(
+                entry_phase_id=row["pk"],
+                entry_id=row["entry_id"],
+                organisation_id=row["entry__organisation_id"],
+                title=row["entry__title"],
+                score=mine.total,
+                consensus=mine.consensus,
+                evaluations=mine.evaluations,
+                disagreement=row["disagreement"],
+                result=row["result"],
+                criteria=mine.criteria,
+                knocked_out=mine.knocked_out,
+                submitted_at=row["entry__submitted_at"],
+            )
+        )
+    return _place(ranked, phase.call.tie_break)
 
 
 def _order_key(entry: RankedEntry, rule: str) -> tuple[Any, ...]:

@@ -283,3 +283,23 @@ def test_rules_skip_unknown_organisations_and_keep_amendments_in_order(call: Cal
 def test_pillar_page_links_the_competitions(client: Client) -> None:
     page = client.get("/themen/leipzig-digital/").content.decode()
     assert 'href="/wettbewerbe/">Innovationswettbewerbe</a>' in page
+
+
+def test_the_list_shows_each_person_their_way_in(personas: dict[str, Any]) -> None:
+    from rathaus.accounts.tests.factories import UserFactory
+    from rathaus.innovation.models import Call, JuryMember
+
+    call = Call.objects.create(title="C", slug="c", challenge="…", status="published")
+    juror = UserFactory()
+    JuryMember.objects.create(call=call, user=juror, public_name="J")
+    pages = {}
+    for name, user in (("visitor", None), ("juror", juror), ("staff", personas["department"])):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        pages[name] = client.get("/wettbewerbe/").content.decode()
+    assert "/wettbewerbe/beitraege/" not in pages["visitor"]
+    assert (
+        "/wettbewerbe/jury/" in pages["juror"] and "/wettbewerbe/verwaltung/" not in pages["juror"]
+    )
+    assert "/wettbewerbe/verwaltung/" in pages["staff"]

@@ -199,3 +199,23 @@ def test_places_are_recorded_and_results_need_winners(
     assert AuditEntry.objects.filter(action="innovation.call.results").exists()
     with pytest.raises(CallError, match="schon veröffentlicht"):
         services.results_publish(actor=staff, call_id=setup["call"].pk)
+
+
+def test_the_ranking_and_the_decision_see_the_same_scores_and_knock_outs(
+    setup: dict[str, Any],
+) -> None:
+    from rathaus.innovation.selectors.entries import phase_standings
+
+    impact, _feasible = setup["criteria"]
+    impact.threshold = Decimal(3)
+    impact.save()
+    good, weak = entry(setup, "Gut"), entry(setup, "Schwach bei der Wirkung")
+    evaluate(setup, good, 0, "4", "4")
+    evaluate(setup, weak, 0, "2.5", "5")  # 30 + 40 = 70, but below 3 on impact
+    ranked = {r.title: r for r in phase_ranking(phase=setup["phase"])}
+    standings = {s.entry.title: s for s in phase_standings(setup["phase"])}
+    for title in ("Gut", "Schwach bei der Wirkung"):
+        assert ranked[title].score == standings[title].total
+        assert ranked[title].criteria == standings[title].criteria
+        assert ranked[title].knocked_out == standings[title].knocked_out
+    assert ranked["Schwach bei der Wirkung"].knocked_out and not ranked["Gut"].knocked_out

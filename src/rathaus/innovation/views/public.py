@@ -10,12 +10,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.innovation.constants import CallStatus
 from rathaus.innovation.selectors.calls import (
     call_current_phase,
     call_get_for_user,
     call_public_list,
     call_rules,
+    user_is_juror,
 )
 
 PAGE_SIZE = 20
@@ -29,7 +31,15 @@ def call_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "innovation/calls/list.html",
-        {"page": page, "items": items, "now": now, "english": get_language() == "en"},
+        {
+            "page": page,
+            "items": items,
+            "now": now,
+            "english": get_language() == "en",
+            # the ways in for those who take part: entrants, the jury, the department
+            "staff": user_is_department_staff(user=request.user),
+            "juror": user_is_juror(user=request.user),
+        },
     )
 
 
