@@ -53,6 +53,13 @@ def user_is_department_staff(*, user: AnyUser) -> bool:
     return Role.ADMINISTRATOR in roles or Role.DEPARTMENT_STAFF in roles
 
 
+def department_staff_required(*, user: AnyUser) -> None:
+    """PermissionDenied unless ``user`` is department staff (``user_is_department_staff``):
+    the first line of every staff-only read and write of the city-wide apps."""
+    if not user_is_department_staff(user=user):
+        raise PermissionDenied
+
+
 def _sees_all_offices(user: AnyUser) -> bool:
     return user_is_department_staff(user=user)
 

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core import search
 from rathaus.core.constants import AreaKind
 from rathaus.core.crypto import DecryptionError, decrypt_json
@@ -541,8 +541,7 @@ def area_for_name(*, name: str) -> Area | None:
 
 def organisation_moderation_list(*, user: Any) -> QuerySet[Organisation]:
     """Pending entries, oldest first, with the entry each may duplicate (staff only)."""
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     return (
         Organisation.objects.filter(status=EntryStatus.PENDING)
         .select_related("duplicate_of", "area")
@@ -551,8 +550,7 @@ def organisation_moderation_list(*, user: Any) -> QuerySet[Organisation]:
 
 
 def claim_list_pending(*, user: Any) -> QuerySet[Claim]:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     return (
         Claim.objects.filter(status=ClaimStatus.PENDING)
         .select_related("organisation", "user")
@@ -571,8 +569,7 @@ def claim_evidence(claim: Claim) -> str:
 
 
 def claim_get_for_staff(*, user: Any, claim_id: int) -> Claim:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     claim = Claim.objects.select_related("organisation").filter(pk=claim_id).first()
     if claim is None:
         raise Http404("no such claim")

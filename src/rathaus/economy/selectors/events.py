@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core.crypto import DecryptionError, decrypt_json
 from rathaus.economy.constants import EventStatus, RegistrationStatus
 from rathaus.economy.models import Event, Organisation, Person, Registration
@@ -77,8 +76,7 @@ def event_get_for_user(*, user: AnyUser, slug: str) -> Event:
 
 
 def event_get_for_staff(*, user: AnyUser, event_id: int) -> Event:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     event = Event.objects.select_related("room").filter(pk=event_id).first()
     if event is None:
         raise Http404
@@ -86,8 +84,7 @@ def event_get_for_staff(*, user: AnyUser, event_id: int) -> Event:
 
 
 def event_list_for_staff(*, user: AnyUser) -> QuerySet[Event]:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     return Event.objects.annotate(
         waiting=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITING)),
         checked_in=Count("registrations", filter=Q(registrations__checked_in_at__isnull=False)),
@@ -188,8 +185,7 @@ def registration_by_cancel_token(*, token: str) -> Registration | None:
 
 
 def registration_by_checkin_code(*, user: AnyUser, code: str) -> Registration | None:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     return (
         Registration.objects.select_related("event")
         .filter(checkin_token_hash=token_hash(checkin_code_normalise(code)))

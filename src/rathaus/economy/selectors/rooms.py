@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.economy.constants import BookingStatus, EventStatus, MemberRole
 from rathaus.economy.models import Event, Membership, Organisation, Room, RoomBooking
 from rathaus.economy.selectors.directory import organisation_ids_of_user
@@ -62,8 +62,7 @@ def room_get_for_user(*, user: AnyUser, room_id: int) -> Room:
 
 def room_get_for_staff(*, user: AnyUser, room_id: int) -> Room:
     """A room for editing: staff only."""
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
+    department_staff_required(user=user)
     return room_get_for_user(user=user, room_id=room_id)
 
 

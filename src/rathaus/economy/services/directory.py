@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core import search
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.models import Area
@@ -323,8 +323,7 @@ def organisation_moderate(
     *, actor: User, organisation: Organisation, publish: bool, note: str = ""
 ) -> Organisation:
     """Department staff publish or reject a pending entry (with a note for the entrant)."""
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
+    department_staff_required(user=actor)
     with transaction.atomic():
         locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if locked.status != EntryStatus.PENDING:
@@ -709,8 +708,7 @@ def claim_create(*, user: User, organisation: Organisation, evidence: str) -> Cl
 def claim_decide(*, actor: User, claim: Claim, approve: bool, reason: str = "") -> Claim:
     """Staff approve a claim (the claimant becomes the entry's admin; other pending claims
     of the entry are rejected) or reject it."""
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
+    department_staff_required(user=actor)
     with transaction.atomic():
         # the entry first: two approvals of claims on it wait for each other, and the second
         # finds that the entry has an admin now

@@ -17,14 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json, encrypt_json
 from rathaus.core.rotation import RotationReport
@@ -534,8 +533,7 @@ def registration_cancel(*, token: str) -> Registration:
 def registration_cancel_by_staff(*, actor: User, event_id: int, registration_id: int) -> None:
     """Staff cancel for someone who asked them to (by phone, at the desk): the same as the
     person's own link, with an audit entry."""
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
+    department_staff_required(user=actor)
     with transaction.atomic():
         if not Registration.objects.filter(pk=registration_id, event_id=event_id).exists():
             raise EventError("unknown", _("Diese Anmeldung gibt es nicht."))

@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core.services import audit_entry_create
 from rathaus.economy.constants import BookingStatus, EventFormat, EventStatus
 from rathaus.economy.models import Event, Membership, Room, RoomBooking
@@ -51,11 +51,6 @@ def _room_state(room: Room) -> dict[str, Any]:
     }
 
 
-def _require_staff(actor: User) -> None:
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
-
-
 def _clean_equipment(equipment: list[str]) -> list[str]:
     seen: list[str] = []
     for item in equipment:
@@ -75,7 +70,7 @@ def room_create(
     wheelchair_accessible: bool = False,
     active: bool = True,
 ) -> Room:
-    _require_staff(actor)
+    department_staff_required(user=actor)
     name = name.strip()
     if Room.objects.filter(name__iexact=name).exists():
         raise BookingError(
@@ -111,7 +106,7 @@ def room_update(
     wheelchair_accessible: bool,
     active: bool,
 ) -> Room:
-    _require_staff(actor)
+    department_staff_required(user=actor)
     name = name.strip()
     if Room.objects.filter(name__iexact=name).exclude(pk=room_id).exists():
         raise BookingError(
@@ -142,7 +137,7 @@ def room_update(
 
 def room_deactivate(*, actor: User, room_id: int) -> Room:
     """The room can no longer be booked; its existing bookings stay (staff cancel them)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=room_id)
         if room.active:

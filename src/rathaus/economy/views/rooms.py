@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.accounts.views import second_factor_required
 from rathaus.economy.forms_rooms import BookingForm, RoomForm, WeekForm
 from rathaus.economy.selectors import rooms as selectors
@@ -176,8 +176,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
 @second_factor_required
 @require_http_methods(["GET", "POST"])
 def room_create(request: HttpRequest) -> HttpResponse:
-    if not user_is_department_staff(user=request.user):
-        raise PermissionDenied
+    department_staff_required(user=request.user)
     form = RoomForm(request.POST or None, initial={"active": True})
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,16 +7,17 @@ Organisations are read through the economy app's selectors: who may act for one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core.crypto import DecryptionError, decrypt_json
 from rathaus.economy.selectors.directory import (
     organisation_ids_of_user,
@@ -86,8 +87,26 @@ def entry_phase_answers(entry_phase: EntryPhase) -> dict[str, Any]:
 
 
 def organisation_name(organisation_id: int) -> str:
-    found = organisation_names(organisation_ids=[organisation_id])
-    return found[organisation_id][0] if organisation_id in found else f"#{organisation_id}"
+    """The organisation's public name from the directory (or a neutral label)."""
+    return organisation_labels([organisation_id])[organisation_id]
+
+
+def organisation_labels(organisation_ids: Iterable[int]) -> dict[int, str]:
+    """Names of many organisations in one query (a neutral label for unpublished ones)."""
+    wanted = set(organisation_ids)
+    found = organisation_names(organisation_ids=wanted)
+    return {
+        pk: found[pk][0] if pk in found else str(_("Organisation Nr. %(id)s") % {"id": pk})
+        for pk in wanted
+    }
+
+
+def with_organisation_names(entries: list[Entry]) -> list[Entry]:
+    """``entries`` with ``organisation_name`` set on each, in one query."""
+    labels = organisation_labels(entry.organisation_id for entry in entries)
+    for entry in entries:
+        entry.organisation_name = labels[entry.organisation_id]  # type: ignore[attr-defined]
+    return entries
 
 
 def organisations_to_enter(*, user: Any) -> list[tuple[int, str]]:
@@ -154,13 +173,8 @@ def entries_of_user_for_call(*, user: Any, call: Call) -> list[Entry]:
 # ---- staff ---------------------------------------------------------------------------------
 
 
-def _require_staff(user: Any) -> None:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
-
-
 def call_get_for_staff(*, user: Any, slug: str) -> Call:
-    _require_staff(user)
+    department_staff_required(user=user)
     call = Call.objects.exclude(status=CallStatus.DRAFT).filter(slug=slug[:220]).first()
     if call is None:
         raise Http404("no such call")
@@ -170,19 +184,17 @@ def call_get_for_staff(*, user: Any, slug: str) -> Call:
 def entries_for_eligibility(*, user: Any, call: Call) -> list[Entry]:
     """The submitted (and withdrawn after submission) entries of a call, in order of
     submission, with the organisation's name as ``organisation_name``."""
-    _require_staff(user)
+    department_staff_required(user=user)
     entries = list(
         Entry.objects.filter(call=call, submitted_at__isnull=False)
         .select_related("current_phase", "eligibility_by")
         .order_by("submitted_at", "pk")
     )
-    for entry in entries:
-        entry.organisation_name = organisation_name(entry.organisation_id)  # type: ignore[attr-defined]
-    return entries
+    return with_organisation_names(entries)
 
 
 def phase_get_for_staff(*, user: Any, phase_id: int) -> Phase:
-    _require_staff(user)
+    department_staff_required(user=user)
     phase = Phase.objects.select_related("call").filter(pk=phase_id).first()
     if phase is None or phase.call.status == CallStatus.DRAFT:
         raise Http404("no such phase")
@@ -216,11 +228,7 @@ def phase_standings(phase: Phase, *, with_names: bool = False) -> list[Standing]
         .order_by("submitted_at", "pk")
     )
     scores = phase_scores(phase=phase)
-    names = (
-        organisation_names(organisation_ids={row.entry.organisation_id for row in rows})
-        if with_names
-        else {}
-    )
+    names = organisation_labels(row.entry.organisation_id for row in rows) if with_names else {}
     standings = []
     for row in rows:
         entry = row.entry
@@ -235,9 +243,7 @@ def phase_standings(phase: Phase, *, with_names: bool = False) -> list[Standing]
                 can_pass=row.submitted_at is not None
                 and entry.status == EntryStatus.SUBMITTED
                 and entry.eligibility != Eligibility.INELIGIBLE,
-                organisation_name=names[entry.organisation_id][0]
-                if entry.organisation_id in names
-                else (f"#{entry.organisation_id}" if with_names else ""),
+                organisation_name=names.get(entry.organisation_id, ""),
             )
         )
     standings.sort(key=lambda s: (not s.can_pass, s.total is None, -(s.total or Decimal(0))))

@@ -23,9 +23,8 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.core.crypto import DecryptionError, decrypt_json
-from rathaus.economy.selectors.directory import organisation_names
 from rathaus.forms.questions import answer_rows, questions_of_version
 from rathaus.innovation.constants import AssignmentState, CallStatus, Eligibility, EntryStatus
 from rathaus.innovation.models import (
@@ -37,6 +36,7 @@ from rathaus.innovation.models import (
     Phase,
     Score,
 )
+from rathaus.innovation.selectors.entries import organisation_name
 from rathaus.innovation.services.calls import scale_max
 from rathaus.innovation.services.jury import (
     consensus_token,
@@ -96,14 +96,6 @@ def assignment_needs_declaration(assignment: Assignment) -> bool:
         AssignmentState.ASSIGNED,
         AssignmentState.CLEARED,
     )
-
-
-def organisation_name(organisation_id: int) -> str:
-    """The organisation's public name from the directory (or a neutral label)."""
-    found = organisation_names(organisation_ids=[organisation_id])
-    if organisation_id in found:
-        return found[organisation_id][0]
-    return _("Organisation Nr. %(id)s") % {"id": organisation_id}
 
 
 @dataclass(frozen=True)
@@ -240,15 +232,10 @@ def others_scores_for_evaluator(
 # ---- staff -------------------------------------------------------------------------------------
 
 
-def _require_staff(user: Any) -> None:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
-
-
 def phases_for_staff(*, user: Any) -> list[Phase]:
     """Phases of the published calls, with counts of entries to evaluate and blocked
     assignments."""
-    _require_staff(user)
+    department_staff_required(user=user)
     return list(
         Phase.objects.filter(call__status=CallStatus.PUBLISHED)
         .select_related("call")
@@ -263,7 +250,7 @@ def phases_for_staff(*, user: Any) -> list[Phase]:
 
 
 def phase_get_for_staff(*, user: Any, phase_id: int) -> Phase:
-    _require_staff(user)
+    department_staff_required(user=user)
     phase = (
         Phase.objects.select_related("call").filter(pk=phase_id).first()
         if _valid_id(phase_id)
@@ -349,7 +336,7 @@ def phase_overview(*, phase: Phase, page_number: Any = None, per_page: int = 50)
 
 def assignments_blocked(*, user: Any) -> list[Assignment]:
     """Every assignment with a conflict waiting for a decision, oldest first."""
-    _require_staff(user)
+    department_staff_required(user=user)
     return list(
         Assignment.objects.filter(state=AssignmentState.BLOCKED)
         .select_related("evaluator", "entry_phase__entry", "entry_phase__phase__call")
@@ -358,7 +345,7 @@ def assignments_blocked(*, user: Any) -> list[Assignment]:
 
 
 def assignment_get_for_staff(*, user: Any, assignment_id: int) -> Assignment:
-    _require_staff(user)
+    department_staff_required(user=user)
     assignment = (
         Assignment.objects.select_related(
             "evaluator", "entry_phase__entry", "entry_phase__phase__call", "decided_by"

@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Max, Min
 from django.http import Http404
 from django.utils.translation import get_language
 
-from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.innovation.constants import AssignmentState, CallStatus, PhaseResult
 from rathaus.innovation.models import (
     Assignment,
@@ -112,24 +110,6 @@ def call_results(*, call: Call) -> list[Winner]:
             )
         )
     return result
-
-
-def phase_for_staff(*, user: Any, phase_id: int) -> Phase:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
-    phase = Phase.objects.select_related("call").filter(pk=phase_id).first()
-    if phase is None:
-        raise Http404("no such phase")
-    return phase
-
-
-def call_for_staff(*, user: Any, call_id: int) -> Call:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
-    call = Call.objects.filter(pk=call_id).first()
-    if call is None:
-        raise Http404("no such call")
-    return call
 
 
 def phase_export_rows(*, phase: Phase) -> tuple[list[str], list[list[Any]]]:

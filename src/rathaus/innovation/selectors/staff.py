@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.economy.selectors import directory as economy_directory
 from rathaus.forms.selectors import form_list_published
 from rathaus.innovation.models import Call, Criterion, JuryMember, Phase
@@ -23,14 +22,9 @@ from rathaus.innovation.models import Call, Criterion, JuryMember, Phase
 AnyUser = User | AnonymousUser
 
 
-def _require_staff(user: AnyUser) -> None:
-    if not user_is_department_staff(user=user):
-        raise PermissionDenied
-
-
 def call_list_for_staff(*, user: AnyUser) -> QuerySet[Call]:
     """Every call (drafts too), newest first, with the count of its phases and active jury."""
-    _require_staff(user)
+    department_staff_required(user=user)
     return Call.objects.annotate(
         phase_count=Count("phases", distinct=True),
         jury_count=Count("jury", filter=Q(jury__active=True), distinct=True),
@@ -39,7 +33,7 @@ def call_list_for_staff(*, user: AnyUser) -> QuerySet[Call]:
 
 def call_get_for_staff(*, user: AnyUser, call_id: int) -> Call:
     """A call with its phases (in order) and their criteria (in order) prefetched."""
-    _require_staff(user)
+    department_staff_required(user=user)
     call = (
         Call.objects.filter(pk=call_id)
         .prefetch_related(
@@ -59,7 +53,7 @@ def call_get_for_staff(*, user: AnyUser, call_id: int) -> Call:
 
 def phase_get_for_staff(*, user: AnyUser, call_id: int, phase_id: int) -> Phase:
     """A phase of the call ``call_id`` with its criteria (in order)."""
-    _require_staff(user)
+    department_staff_required(user=user)
     phase = (
         Phase.objects.filter(pk=phase_id, call_id=call_id)
         .select_related("call")
@@ -74,7 +68,7 @@ def phase_get_for_staff(*, user: AnyUser, call_id: int, phase_id: int) -> Phase:
 def criterion_get_for_staff(
     *, user: AnyUser, call_id: int, phase_id: int, criterion_id: int
 ) -> Criterion:
-    _require_staff(user)
+    department_staff_required(user=user)
     criterion = (
         Criterion.objects.filter(pk=criterion_id, phase_id=phase_id, phase__call_id=call_id)
         .select_related("phase", "phase__call")
@@ -87,7 +81,7 @@ def criterion_get_for_staff(
 
 def jury_for_staff(*, user: AnyUser, call_id: int) -> list[JuryMember]:
     """The call's jury: the active members first (chair first), then those who left."""
-    _require_staff(user)
+    department_staff_required(user=user)
     return list(
         JuryMember.objects.filter(call_id=call_id)
         .select_related("user")
@@ -96,7 +90,7 @@ def jury_for_staff(*, user: AnyUser, call_id: int) -> list[JuryMember]:
 
 
 def jury_member_get_for_staff(*, user: AnyUser, call_id: int, member_id: int) -> JuryMember:
-    _require_staff(user)
+    department_staff_required(user=user)
     member = JuryMember.objects.filter(pk=member_id, call_id=call_id).select_related("user").first()
     if member is None:
         raise Http404("no such jury member")
@@ -106,7 +100,7 @@ def jury_member_get_for_staff(*, user: AnyUser, call_id: int, member_id: int) ->
 def user_by_email_for_staff(*, user: AnyUser, email: str) -> User | None:
     """The account with this e-mail address (any case), or None. Staff only: they need to
     know whether the person they put on a jury has an account."""
-    _require_staff(user)
+    department_staff_required(user=user)
     email = email.strip()
     if not email or len(email) > 254:
         return None
@@ -117,7 +111,7 @@ def organisation_choices(*, user: AnyUser, keep: list[Any] | None = None) -> lis
     """(id, name) of the directory's published organisations by name, for the choice lists.
     Ids in ``keep`` (what a call or jury member already has) stay choosable even when their
     organisation is no longer published, so that saving the form does not drop them."""
-    _require_staff(user)
+    department_staff_required(user=user)
     choices = economy_directory.organisation_choices()
     known = {pk for pk, _name in choices}
     for raw in keep or []:
@@ -133,5 +127,5 @@ def organisation_choices(*, user: AnyUser, keep: list[Any] | None = None) -> lis
 
 def entry_form_choices(*, user: AnyUser) -> list[tuple[str, str]]:
     """Published forms of the form engine a phase can ask its entries to fill in."""
-    _require_staff(user)
+    department_staff_required(user=user)
     return [(form.slug, f"{form.title} ({form.slug})") for form in form_list_published()]

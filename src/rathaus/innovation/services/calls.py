@@ -16,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -24,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.core.services import audit_entry_create
 from rathaus.innovation.constants import AdvanceRule, CallStatus, Scale, TieBreak
 from rathaus.innovation.models import Amendment, Call, Criterion, JuryMember, Phase
@@ -39,11 +38,6 @@ class CallError(Exception):
         self.message = message
         self.code = code
         self.field = field
-
-
-def _require_staff(actor: Any) -> None:
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
 
 
 def _plain(value: Any) -> Any:
@@ -187,7 +181,7 @@ def _unique_slug(title: str) -> str:
 
 
 def call_create(*, actor: User, data: CallData) -> Call:
-    _require_staff(actor)
+    department_staff_required(user=actor)
     _check_call(data)
     with transaction.atomic():
         call = Call(slug=_unique_slug(data.title), created_by=actor, status=CallStatus.DRAFT)
@@ -207,7 +201,7 @@ def call_create(*, actor: User, data: CallData) -> Call:
 def call_update(*, actor: User, call_id: int, data: CallData, reason: str = "") -> Call:
     """Change a call's text and settings. After publication a change of its rules (or of its
     text: what entrants agreed to) is an amendment with a reason."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     _check_call(data)
     with transaction.atomic():
         call = _locked_call(call_id)
@@ -291,7 +285,7 @@ def phase_save(
     reason: str = "",
 ) -> Phase:
     """Add a phase (at the end) or change one."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     _check_phase(data)
     with transaction.atomic():
         call = _locked_call(call_id)
@@ -372,7 +366,7 @@ def criterion_save(
 ) -> Criterion:
     """Add a criterion to a phase (at the end) or change one. Once scores exist for it, its
     scale cannot change (the scores would mean something else)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     _check_criterion(data)
     if data.scale != Scale.POINTS:
         data.max_points = int(scale_max(data))
@@ -419,7 +413,7 @@ def criterion_save(
 
 
 def criterion_delete(*, actor: User, criterion_id: int, reason: str = "") -> None:
-    _require_staff(actor)
+    department_staff_required(user=actor)
     with transaction.atomic():
         criterion = Criterion.objects.filter(pk=criterion_id).first()
         if criterion is None:
@@ -458,7 +452,7 @@ JURY_FIELDS = ("public_name", "public_role", "organisation_id", "chair", "active
 
 def jury_member_save(*, actor: User, call_id: int, data: JuryData, reason: str = "") -> JuryMember:
     """Put a person on the jury (or change how they are shown, or bring them back)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     if not data.public_name.strip():
         raise CallError(_("Bitte den Namen angeben, unter dem die Person in der Jury steht."))
     with transaction.atomic():
@@ -487,7 +481,7 @@ def jury_member_save(*, actor: User, call_id: int, data: JuryData, reason: str =
 
 def jury_member_remove(*, actor: User, member_id: int, reason: str = "") -> None:
     """Take a person off the jury. They stay recorded (their past evaluations too)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     with transaction.atomic():
         member = JuryMember.objects.filter(pk=member_id).first()
         if member is None:
@@ -558,7 +552,7 @@ def call_problems(call: Call) -> list[str]:
 
 def call_publish(*, actor: User, call_id: int, now: datetime | None = None) -> Call:
     """Publish a draft call: its rules and jury become public and fixed (amendments only)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     with transaction.atomic():
         call = _locked_call(call_id)
         if call.status != CallStatus.DRAFT:

@@ -28,7 +28,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.economy.selectors.directory import organisation_ids_of_user
@@ -337,15 +337,10 @@ def entry_withdraw(
 # ---- staff: eligibility --------------------------------------------------------------------
 
 
-def _require_staff(actor: Any) -> None:
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
-
-
 def entry_eligibility_set(*, actor: User, entry_id: int, eligible: bool, reason: str = "") -> Entry:
     """Staff decide whether a submitted entry may take part; "not eligible" needs a reason
     (the entrants are told it)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     reason = reason.strip()
     if not eligible and not reason:
         raise EntryError(
@@ -477,7 +472,7 @@ def phase_decide(
 ) -> list[EntryPhase]:
     """Staff decide which entries pass (after the last phase: win), with a reason. Entries
     not submitted in the phase, withdrawn or not eligible never pass."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
@@ -534,7 +529,7 @@ def phase_advance_by_rule(
     below a criterion's threshold (a knock-out), not eligible or withdrawn never pass. A tie
     at the cut the call's tie-break does not settle, and the rule "decision", are left to
     staff (EntryError)."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     now = now or timezone.now()
     with transaction.atomic():
         phase = _locked_phase(phase_id, now)

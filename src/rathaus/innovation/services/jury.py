@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core.crypto import encrypt_json
 from rathaus.core.services import audit_entry_create
 from rathaus.economy.constants import RelationKind
@@ -90,11 +90,6 @@ class JuryError(Exception):
         self.message = message
         self.code = code
         self.field = field
-
-
-def _require_staff(actor: Any) -> None:
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
 
 
 def _move(assignment: Assignment, to: str) -> None:
@@ -219,7 +214,7 @@ def assignments_add(
     """Staff assign evaluators to one entry of a phase by hand. A conflict found in the
     directory does not stop it: the assignment is created blocked with a note naming the
     relation, and stays blocked until staff decide."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     wanted = sorted(set(evaluator_ids))
     if not wanted:
         raise JuryError(_("Bitte mindestens ein Jurymitglied wählen."), field="evaluators")
@@ -286,7 +281,7 @@ def assignments_auto(*, actor: User, phase_id: int) -> AssignResult:
     (in any state) are kept; blocked and recused ones do not count towards the minimum.
 
     Queries: the relations once per evaluator organisation, then one bulk insert."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     with transaction.atomic():
         phase = _locked_phase(phase_id)
         needed = phase.call.evaluators_per_entry
@@ -430,7 +425,7 @@ def assignment_decide(*, actor: User, assignment_id: int, decision: str, reason:
     """Staff decide a possible conflict: cleared (the evaluator may score; needs a reason) or
     recused (the evaluator leaves this entry; recorded with the reason). Staff may also recuse
     an evaluator from an assignment that is not blocked, as long as nothing was submitted."""
-    _require_staff(actor)
+    department_staff_required(user=actor)
     reason = reason.strip()[:TEXT_MAX]
     if decision not in DECISIONS:
         raise JuryError(_("Bitte eine Entscheidung wählen."), field="decision")

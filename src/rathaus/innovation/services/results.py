@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
-from rathaus.accounts.selectors import user_is_department_staff
+from rathaus.accounts.selectors import department_staff_required
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.innovation.constants import CallStatus, PhaseResult
 from rathaus.innovation.models import Assignment, Call, EntryPhase, Phase
@@ -24,8 +23,7 @@ from rathaus.innovation.services.calls import CallError
 def phase_places_record(*, actor: User, phase_id: int) -> int:
     """Store the places of the phase's current ranking on its entries (``EntryPhase.rank``),
     as the basis of the decision. Returns how many entries got a place."""
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
+    department_staff_required(user=actor)
     with transaction.atomic():
         phase = Phase.objects.select_for_update().select_related("call").get(pk=phase_id)
         ranked = phase_ranking(phase=phase)
@@ -52,8 +50,7 @@ def phase_places_record(*, actor: User, phase_id: int) -> int:
 def results_publish(*, actor: User, call_id: int, now: datetime | None = None) -> Call:
     """Publish the winners of a call (the last phase must be decided, with at least one
     winner) and, with them, the anonymised score breakdown per criterion."""
-    if not user_is_department_staff(user=actor):
-        raise PermissionDenied
+    department_staff_required(user=actor)
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(pk=call_id).first()
         if call is None:

@@ -54,6 +54,7 @@ from rathaus.innovation.selectors.entries import (
     phase_is_open,
     phase_standings,
     user_may_act_for_entry,
+    with_organisation_names,
 )
 from rathaus.innovation.services.entries import (
     EntryError,
@@ -136,9 +137,7 @@ def entry_start(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_safe
 def entry_list(request: HttpRequest) -> HttpResponse:
-    entries = list(entries_of_user(user=request.user)[:200])
-    for entry in entries:
-        entry.organisation_name = organisation_name(entry.organisation_id)  # type: ignore[attr-defined]
+    entries = with_organisation_names(list(entries_of_user(user=request.user)[:200]))
     return render(request, "innovation/entries/list.html", {"entries": entries})
 
 

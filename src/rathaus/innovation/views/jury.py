@@ -28,6 +28,7 @@ from rathaus.innovation.forms_jury import (
 )
 from rathaus.innovation.models import JuryMember
 from rathaus.innovation.selectors import jury as selectors
+from rathaus.innovation.selectors.entries import organisation_name
 from rathaus.innovation.services import jury as services
 from rathaus.innovation.services.calls import number_text
 
@@ -254,7 +255,7 @@ def staff_entry(request: HttpRequest, entry_phase_id: int) -> HttpResponse:
         {
             "entry_phase": entry_phase,
             "phase": phase,
-            "organisation": selectors.organisation_name(entry_phase.entry.organisation_id),
+            "organisation": organisation_name(entry_phase.entry.organisation_id),
             "assignments": entry_phase.assignments.select_related("evaluator").order_by(
                 "evaluator__public_name", "pk"
             ),

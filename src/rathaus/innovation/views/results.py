@@ -23,13 +23,13 @@ from rathaus.core.csvsafe import csv_cell
 from rathaus.economy.selectors.directory import organisation_names
 from rathaus.innovation.constants import PhaseResult
 from rathaus.innovation.selectors.calls import call_get_for_user
+from rathaus.innovation.selectors.jury import phase_get_for_staff
 from rathaus.innovation.selectors.ranking import phase_progress, phase_ranking
 from rathaus.innovation.selectors.results import (
-    call_for_staff,
     call_results,
     phase_export_rows,
-    phase_for_staff,
 )
+from rathaus.innovation.selectors.staff import call_get_for_staff
 from rathaus.innovation.services.calls import CallError
 from rathaus.innovation.services.results import (
     phase_places_record,
@@ -52,7 +52,7 @@ def _organisation_names(ids: set[int]) -> dict[int, str]:
 @_staff
 @require_safe
 def progress(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = call_for_staff(user=request.user, call_id=call_id)
+    call = call_get_for_staff(user=request.user, call_id=call_id)
     now = timezone.now()
     phases = [phase_progress(phase=phase, now=now) for phase in call.phases.order_by("position")]
     return render(
@@ -63,7 +63,7 @@ def progress(request: HttpRequest, call_id: int) -> HttpResponse:
 @_staff
 @require_POST
 def reminders(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = call_for_staff(user=request.user, call_id=call_id)
+    call = call_get_for_staff(user=request.user, call_id=call_id)
     sent = reminders_send()
     if sent:
         messages.success(
@@ -89,7 +89,7 @@ def reminders(request: HttpRequest, call_id: int) -> HttpResponse:
 @_staff
 @require_safe
 def ranking(request: HttpRequest, phase_id: int) -> HttpResponse:
-    phase = phase_for_staff(user=request.user, phase_id=phase_id)
+    phase = phase_get_for_staff(user=request.user, phase_id=phase_id)
     ranked = phase_ranking(phase=phase)
     page = Paginator(ranked, PAGE_SIZE).get_page(request.GET.get("seite"))
     names = _organisation_names({r.organisation_id for r in page.object_list})
@@ -121,7 +121,7 @@ def ranking(request: HttpRequest, phase_id: int) -> HttpResponse:
 @_staff
 @require_POST
 def ranking_record(request: HttpRequest, phase_id: int) -> HttpResponse:
-    phase = phase_for_staff(user=request.user, phase_id=phase_id)
+    phase = phase_get_for_staff(user=request.user, phase_id=phase_id)
     count = phase_places_record(actor=request.user, phase_id=phase.pk)  # type: ignore[arg-type]
     messages.success(
         request, _("Die Plätze von %(count)d Beiträgen sind festgehalten.") % {"count": count}
@@ -132,7 +132,7 @@ def ranking_record(request: HttpRequest, phase_id: int) -> HttpResponse:
 @_staff
 @require_safe
 def ranking_csv(request: HttpRequest, phase_id: int) -> HttpResponse:
-    phase = phase_for_staff(user=request.user, phase_id=phase_id)
+    phase = phase_get_for_staff(user=request.user, phase_id=phase_id)
     header, rows = phase_export_rows(phase=phase)
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheets read UTF-8 with the mark
@@ -150,7 +150,7 @@ def ranking_csv(request: HttpRequest, phase_id: int) -> HttpResponse:
 @_staff
 @require_POST
 def publish_results(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = call_for_staff(user=request.user, call_id=call_id)
+    call = call_get_for_staff(user=request.user, call_id=call_id)
     try:
         results_publish(actor=request.user, call_id=call.pk)  # type: ignore[arg-type]
     except CallError as error:
