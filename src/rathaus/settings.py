@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "rathaus.citydata",
     "rathaus.economy",
     "rathaus.innovation",
+    "rathaus.funding",
+    "rathaus.strategy",
     "rathaus.public",
     "rathaus.accounts.admin_config.RathausAdminConfig",
     "django.contrib.auth",
@@ -237,6 +239,12 @@ TRANSIT_AREAS_FILE = env("RATHAUS_TRANSIT_AREAS_FILE", "")
 TRANSIT_POPULATION_FILE = env("RATHAUS_TRANSIT_POPULATION_FILE", "")
 # a geocoding service answering the Nominatim search API, for addresses in the journey planner
 GEOCODER_URL = env("RATHAUS_GEOCODER_URL", "")
+
+# Funding (funding): the regions the city's applications count as in (the matching asks for
+# programmes open to any of them), and how many days before a reporting duty falls due its
+# responsible person is reminded (the default of a new duty; each duty can change it).
+FUNDING_REGIONS = envlist("RATHAUS_FUNDING_REGIONS", ["EU", "DE", "DE-SN"])
+FUNDING_REMINDER_DAYS = envint("RATHAUS_FUNDING_REMINDER_DAYS", 14)
 
 # Open-data catalogue (citydata): who publishes it, where it lies (DCAT-AP.de), the licence of
 # generated datasets, how often the worker refreshes them, and the public endpoints' rate.

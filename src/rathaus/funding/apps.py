@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class FundingConfig(AppConfig):
+    name = "rathaus.funding"
+    label = "funding"
+    verbose_name = "Fördermittel"
+
+    def ready(self) -> None:
+        from rathaus.funding import handlers  # noqa: F401 - registers outbox handlers

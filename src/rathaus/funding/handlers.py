@@ -1,0 +1,3 @@
+"""Outbox handlers and periodic jobs of the funding app: registered by importing the parts'
+modules (``duties_mail``: reminders of reporting duties). ``FundingConfig.ready`` imports this
+module."""
