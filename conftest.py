@@ -50,6 +50,13 @@ def _temporary_media_root(settings: Any, tmp_path_factory: pytest.TempPathFactor
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Test accounts' passwords are hashed with a fast hasher: the production one takes most
+    of a second per password on a small machine, and the personas alone hash eight."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def offices(db: None) -> dict[str, Any]:
     from rathaus.accounts.tests.factories import OfficeFactory

@@ -109,8 +109,8 @@ class GoDecision(models.TextChoices):
     """The city's internal decision whether to apply."""
 
     PENDING = "pending", _("Offen")
-    GO = "go", _("Go")
-    NO_GO = "no_go", _("No-Go")
+    GO = "go", pgettext_lazy("Förderentscheidung", "Go")
+    NO_GO = "no_go", pgettext_lazy("Förderentscheidung", "No-Go")
 
 
 class DocumentKind(models.TextChoices):

@@ -134,6 +134,18 @@ def organisations_of_user(*, user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(memberships__user=user).order_by("name", "pk").distinct()
 
 
+def organisation_name_and_kind(*, organisation_id: int) -> tuple[str, str] | None:
+    """``(name, kind)`` of any entry (every status) by id, or None: for other apps that have
+    already checked the viewer may see it (the funding matching of an organisation's
+    members)."""
+    if not 0 < organisation_id < 2**63:
+        return None
+    found: tuple[str, str] | None = (
+        Organisation.objects.filter(pk=organisation_id).values_list("name", "kind").first()
+    )
+    return found
+
+
 def organisation_ids_of_user(*, user: Any, role: str | None = None) -> set[int]:
     """The ids of the organisations ``user`` is a member of (with ``role``: only those)."""
     if not user.is_authenticated:

@@ -20,7 +20,9 @@ from rathaus.cases.demo import load_demo_letter_templates
 from rathaus.catalog import demo as catalog_demo
 from rathaus.economy import demo as economy_demo
 from rathaus.forms.demo import load_demo_forms
+from rathaus.funding import demo as funding_demo
 from rathaus.innovation import demo as innovation_demo
+from rathaus.strategy import demo as strategy_demo
 from rathaus.submissions.demo import load_demo_official_forms
 from rathaus.transit.models import Feed
 
@@ -150,6 +152,14 @@ class Command(BaseCommand):
         self.stdout.write(
             "innovation competitions: "
             + ", ".join(f"{count} {what}" for what, count in competition.items())
+        )
+        strategy = strategy_demo.load()
+        self.stdout.write(
+            "strategy: " + ", ".join(f"{count} {what}" for what, count in strategy.items())
+        )
+        funding = funding_demo.load(staff=department)
+        self.stdout.write(
+            "funding: " + ", ".join(f"{count} {what}" for what, count in funding.items())
         )
         # last: the catalogue is a nicety of the demo; its failing must not cost the log-ins
         try:
