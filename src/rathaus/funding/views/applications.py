@@ -6,10 +6,9 @@ read, the services (services/applications.py) check the rules, write and audit."
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,8 +17,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rathaus.accounts.models import User
-from rathaus.accounts.views import second_factor_required
 from rathaus.forms.uploads import sanitise_filename
 from rathaus.funding.constants import ApplicationStatus, DocumentKind, GoDecision, Role
 from rathaus.funding.forms_applications import (
@@ -67,16 +64,9 @@ from rathaus.funding.services.applications import (
     application_update,
     consortium_set,
 )
+from rathaus.funding.views import actor_of, staff_page
 
 PAGE_SIZE = 25
-
-
-def _staff(view: Any) -> Any:
-    return login_required(second_factor_required(view))
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -102,7 +92,7 @@ def _page(
 # ---- the list ------------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_safe
 def application_list(request: HttpRequest) -> HttpResponse:
     form = ApplicationFilterForm(request.GET, years=application_years(user=request.user))
@@ -149,10 +139,10 @@ def _application_form(request: HttpRequest, application: Application | None) -> 
     if request.method == "POST" and form.is_valid():
         try:
             if application is None:
-                saved = application_create(actor=_actor(request), data=form.to_data())
+                saved = application_create(actor=actor_of(request), data=form.to_data())
             else:
                 saved = application_update(
-                    actor=_actor(request), application=application, data=form.to_data()
+                    actor=actor_of(request), application=application, data=form.to_data()
                 )
         except ApplicationError as error:
             form.show_error(error)
@@ -177,13 +167,13 @@ def _application_form(request: HttpRequest, application: Application | None) -> 
     )
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_create_view(request: HttpRequest) -> HttpResponse:
     return _application_form(request, None)
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_edit(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get_for_staff(user=request.user, application_id=application_id)
@@ -211,7 +201,7 @@ def _step_forms(
     return forms
 
 
-@_staff
+@staff_page
 @require_safe
 def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get_for_staff(user=request.user, application_id=application_id)
@@ -241,7 +231,7 @@ def _detail_context(application: Application) -> dict[str, Any]:
 # ---- the decision --------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_decision(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get_for_staff(user=request.user, application_id=application_id)
@@ -249,7 +239,7 @@ def application_decision(request: HttpRequest, application_id: int) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             application_decide(
-                actor=_actor(request),
+                actor=actor_of(request),
                 application=application,
                 decision=form.cleaned_data["decision"],
                 decided_on=form.cleaned_data["decided_on"],
@@ -275,7 +265,7 @@ def application_decision(request: HttpRequest, application_id: int) -> HttpRespo
 # ---- the status ----------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_transition_view(request: HttpRequest, application_id: int) -> HttpResponse:
     """GET: the steps the application can take now, each a small form. POST (``schritt``
@@ -291,7 +281,7 @@ def application_transition_view(request: HttpRequest, application_id: int) -> Ht
         if bound.is_valid():
             try:
                 application_transition(
-                    actor=_actor(request),
+                    actor=actor_of(request),
                     application=application,
                     to_status=to_status,
                     **bound.values(),
@@ -321,7 +311,7 @@ def application_transition_view(request: HttpRequest, application_id: int) -> Ht
 # ---- the consortium ------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_consortium_view(request: HttpRequest, application_id: int) -> HttpResponse:
     """The consortium as rows to fill in; saved all at once (``consortium_set``). On a
@@ -355,7 +345,7 @@ def application_consortium_view(request: HttpRequest, application_id: int) -> Ht
         filled = [form for form in formset.forms if not form.is_blank()]
         try:
             consortium_set(
-                actor=_actor(request),
+                actor=actor_of(request),
                 application=application,
                 members=[form.to_data() for form in filled],
             )
@@ -386,7 +376,7 @@ def application_consortium_view(request: HttpRequest, application_id: int) -> Ht
 # ---- documents -----------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_documents_view(request: HttpRequest, application_id: int) -> HttpResponse:
     """The application's documents, and a form to add one."""
@@ -395,7 +385,7 @@ def application_documents_view(request: HttpRequest, application_id: int) -> Htt
     if request.method == "POST" and form.is_valid():
         try:
             document = application_document_upload(
-                actor=_actor(request),
+                actor=actor_of(request),
                 application=application,
                 kind=form.cleaned_data["kind"],
                 title=form.cleaned_data["title"],
@@ -421,7 +411,7 @@ def application_documents_view(request: HttpRequest, application_id: int) -> Htt
     )
 
 
-@_staff
+@staff_page
 @require_safe
 def application_document(request: HttpRequest, application_id: int, document_id: int) -> Any:
     """A document, always as a download under its sanitised name (never shown inline)."""
@@ -429,7 +419,7 @@ def application_document(request: HttpRequest, application_id: int, document_id:
         user=request.user, application_id=application_id, document_id=document_id
     )
     try:
-        content = application_document_read(actor=_actor(request), document=document)
+        content = application_document_read(actor=actor_of(request), document=document)
     except FileNotFoundError:
         raise Http404 from None
     response = HttpResponse(content, content_type=document.content_type)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -30,8 +29,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rathaus.accounts.models import User
-from rathaus.accounts.views import second_factor_required
 from rathaus.core.csvsafe import csv_cell
 from rathaus.funding.charts import funds_chart
 from rathaus.funding.forms_budgets import BudgetLineForm, DutyDoneForm, DutyForm
@@ -60,17 +57,10 @@ from rathaus.funding.services.budgets import (
     duty_reopen,
     duty_update,
 )
+from rathaus.funding.views import actor_of, staff_page
 
 PAGE_SIZE = 50
 LINE_PREFIX, DUTY_PREFIX = "haushalt", "pflicht"
-
-
-def _staff(view: Any) -> Any:
-    return login_required(second_factor_required(view))
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _int(value: str | None) -> int | None:
@@ -146,7 +136,7 @@ def _post_line(request: HttpRequest, page: BudgetPage, forms: _BudgetForms) -> s
     data = form.to_data()
     existed = any(row.line.year == data.year for row in page.rows)
     try:
-        budget_line_set(actor=_actor(request), application_id=application.pk, data=data)
+        budget_line_set(actor=actor_of(request), application_id=application.pk, data=data)
     except BudgetError as error:
         form.show_budget_error(error)
         return None
@@ -171,7 +161,7 @@ def _post_line_delete(request: HttpRequest, page: BudgetPage) -> str:
         return _budget_url(application.pk, "haushalt")
     try:
         budget_line_delete(
-            actor=_actor(request), application_id=application.pk, budget_line_id=line.pk
+            actor=actor_of(request), application_id=application.pk, budget_line_id=line.pk
         )
     except BudgetError as error:
         messages.error(request, str(error.message))
@@ -201,11 +191,11 @@ def _post_duty(request: HttpRequest, page: BudgetPage, forms: _BudgetForms) -> s
         return None
     try:
         if forms.duty is None:
-            duty_create(actor=_actor(request), application_id=application.pk, data=form.to_data())
+            duty_create(actor=actor_of(request), application_id=application.pk, data=form.to_data())
             messages.success(request, _("Die Pflicht ist angelegt."))
         else:
             duty_update(
-                actor=_actor(request),
+                actor=actor_of(request),
                 application_id=application.pk,
                 duty_id=forms.duty.pk,
                 data=form.to_data(),
@@ -233,7 +223,7 @@ def _post_done(
         return None
     try:
         duty_done(
-            actor=_actor(request),
+            actor=actor_of(request),
             application_id=application.pk,
             duty_id=duty.pk,
             done_on=form.cleaned_data["done_on"],
@@ -253,7 +243,7 @@ def _post_reopen(request: HttpRequest, page: BudgetPage) -> str:
         messages.error(request, _("Diese Pflicht ist schon offen oder gibt es nicht (mehr)."))
     else:
         try:
-            duty_reopen(actor=_actor(request), application_id=application.pk, duty_id=duty.pk)
+            duty_reopen(actor=actor_of(request), application_id=application.pk, duty_id=duty.pk)
         except BudgetError as error:
             messages.error(request, str(error.message))
         else:
@@ -261,7 +251,7 @@ def _post_reopen(request: HttpRequest, page: BudgetPage) -> str:
     return _budget_url(application.pk, "pflichten")
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def application_budget(request: HttpRequest, application_id: int) -> HttpResponse:
     page = budget_page(user=request.user, application_id=application_id)
@@ -310,7 +300,7 @@ def application_budget(request: HttpRequest, application_id: int) -> HttpRespons
 # ---- every open duty -----------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_safe
 def duties(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("meine") == "1"
@@ -356,7 +346,7 @@ def _date(value: date | None) -> str:
 # ---- own shares per budget year ------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_safe
 def own_shares(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     shares = own_shares_by_year(user=request.user)
@@ -394,7 +384,7 @@ def _own_share_rows(years: Iterable[Any]) -> Iterator[list[Any]]:
 # ---- overview ------------------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     columns = pipeline_board(user=request.user)
@@ -424,7 +414,7 @@ def _rate_text(figure: Figure) -> str:
     return "–" if rate is None else f"{rate:f}".replace(".", ",")
 
 
-@_staff
+@staff_page
 @require_safe
 def applications_csv(request: HttpRequest) -> StreamingHttpResponse:
     applications = applications_for_export(user=request.user)
@@ -480,7 +470,7 @@ def applications_csv(request: HttpRequest) -> StreamingHttpResponse:
     return _csv_response(rows(), "foerderantraege.csv")
 
 
-@_staff
+@staff_page
 @require_safe
 def figures_csv(request: HttpRequest) -> StreamingHttpResponse:
     figures = figures_by_year_and_level(user=request.user)

@@ -6,12 +6,11 @@ services/csv_io.py."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,9 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rathaus.accounts.models import User
 from rathaus.accounts.selectors import user_is_department_staff
-from rathaus.accounts.views import second_factor_required
 from rathaus.core.errors import error_response
 from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.funding.constants import Level
@@ -36,16 +33,9 @@ from rathaus.funding.models import Call, Programme
 from rathaus.funding.selectors import programmes as selectors
 from rathaus.funding.services import csv_io
 from rathaus.funding.services import programmes as services
+from rathaus.funding.views import actor_of, staff_page
 
 PAGE_SIZE = 25
-
-
-def _staff(view: Any) -> Any:
-    return login_required(second_factor_required(view))
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -194,14 +184,14 @@ def _form_page(
     return render(request, template, {"form": form, **context}, status=422 if form.errors else 200)
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def programme_create(request: HttpRequest) -> HttpResponse:
     selectors.staff_gate(user=request.user)
     form = ProgrammeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            programme = services.programme_create(actor=_actor(request), data=form.to_data())
+            programme = services.programme_create(actor=actor_of(request), data=form.to_data())
         except services.RegisterError as error:
             form.show_problems(error.problems)
         else:
@@ -210,7 +200,7 @@ def programme_create(request: HttpRequest) -> HttpResponse:
     return _form_page(request, "funding/programmes/programme_form.html", form, {"programme": None})
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def programme_edit(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = selectors.programme_get_for_staff(user=request.user, programme_id=programme_id)
@@ -221,7 +211,7 @@ def programme_edit(request: HttpRequest, programme_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.programme_update(
-                actor=_actor(request), programme_id=programme.pk, data=form.to_data()
+                actor=actor_of(request), programme_id=programme.pk, data=form.to_data()
             )
         except services.RegisterError as error:
             form.show_problems(error.problems)
@@ -243,7 +233,7 @@ def _saved_call(request: HttpRequest, call: Call, message: str) -> HttpResponse:
     return redirect("funding:call_detail", call_id=call.pk)
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def call_create(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = selectors.programme_get_for_staff(user=request.user, programme_id=programme_id)
@@ -254,7 +244,7 @@ def call_create(request: HttpRequest, programme_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             call = services.call_create(
-                actor=_actor(request), data=form.to_data(programme_id=programme.pk)
+                actor=actor_of(request), data=form.to_data(programme_id=programme.pk)
             )
         except services.RegisterError as error:
             form.show_problems(error.problems)
@@ -268,7 +258,7 @@ def call_create(request: HttpRequest, programme_id: int) -> HttpResponse:
     )
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def call_edit(request: HttpRequest, call_id: int) -> HttpResponse:
     call = selectors.call_get_for_staff(user=request.user, call_id=call_id)
@@ -281,7 +271,7 @@ def call_edit(request: HttpRequest, call_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.call_update(
-                actor=_actor(request),
+                actor=actor_of(request),
                 call_id=call.pk,
                 data=form.to_data(programme_id=call.programme_id),
             )
@@ -300,7 +290,7 @@ def call_edit(request: HttpRequest, call_id: int) -> HttpResponse:
 # ---- staff: CSV import -----------------------------------------------------------------------
 
 
-@_staff
+@staff_page
 @require_http_methods(["GET", "POST"])
 def csv_import(request: HttpRequest) -> HttpResponse:
     """Upload programme.csv and/or aufrufe.csv; all or nothing, every wrong row listed."""
@@ -316,7 +306,7 @@ def csv_import(request: HttpRequest) -> HttpResponse:
             for name in ("programmes", "calls")
         }
         result = csv_io.register_import(
-            actor=_actor(request),
+            actor=actor_of(request),
             programmes=uploads["programmes"],
             calls=uploads["calls"],
             check_only=form.cleaned_data["check_only"],
