@@ -26,6 +26,9 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
 9. Innovation competitions (bench/innovation.py): the ranking of a phase and the staff's
    progress page data at 2,000 entries, 60 evaluators and 4 evaluations per entry, next to a
    naive computation with a query per entry, evaluation and evaluator.
+10. Funding register (bench/funding.py): the deadline calendar (first page, the iCal feed) and
+   the matching of calls at 5,000 programmes, 20,000 calls and 2,000 applications on
+   PostgreSQL and SQLite, next to a naive version that filters and sorts in Python.
 """
 
 from __future__ import annotations
@@ -235,6 +238,9 @@ def main() -> None:
     from bench import innovation
 
     competitions = innovation.main()
+    from bench import funding
+
+    funds = funding.main()
     runs = (
         searched,
         submitted,
@@ -244,6 +250,7 @@ def main() -> None:
         sensor_queries,
         ecosystem,
         competitions,
+        funds,
     )
     skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(

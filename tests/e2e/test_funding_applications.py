@@ -37,8 +37,14 @@ def test_staff_fix_a_consortium_submit_an_application_and_see_the_overview(
         "TWIN-WEST: Digitaler Zwilling Leipziger Westen"
     )
     expect(page.locator("#status")).to_have_text("In Vorbereitung")
-    expect(page.get_by_text("LD-3")).to_be_visible()  # the linked measure
+    expect(page.get_by_text("LD-3", exact=True)).to_be_visible()  # the linked measure
     axe.check()
+    page.get_by_role("link", name="passende Förderaufrufe für LD-3").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Passende Förderaufrufe finden")
+    expect(page.get_by_label("Daten und KI")).to_be_checked()  # the measure's themes
+    expect(page.get_by_text("DEMO-DIGITAL-").first).to_be_visible()
+    axe.check()
+    page.go_back()
 
     page.get_by_role("link", name="Konsortium", exact=True).click()
     city = page.get_by_role("group", name="Mitglied 1")

@@ -7,4 +7,7 @@ class FundingConfig(AppConfig):
     verbose_name = "Fördermittel"
 
     def ready(self) -> None:
-        from rathaus.funding import handlers  # noqa: F401 - registers outbox handlers
+        from rathaus.funding import (  # noqa: F401 - they register themselves
+            checks,
+            handlers,
+        )

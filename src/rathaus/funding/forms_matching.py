@@ -41,9 +41,20 @@ def region_choices() -> list[tuple[str, Any]]:
     ]
 
 
+class CheckBoxes(forms.CheckboxSelectMultiple):
+    """Check boxes whose field is "labelled" by its first box: the error summary's link to
+    the field then leads to the group (Django gives a group of boxes no id of its own)."""
+
+    def id_for_label(self, id_: str, index: str | None = None) -> str:
+        if index is None and id_:
+            return f"{id_}_0"
+        return str(super().id_for_label(id_, index))
+
+
 class MatchForm(forms.Form):
     themen = MaskChoiceField(
         choices_class=Theme,
+        widget=CheckBoxes,
         label=gettext_lazy("Themen"),
         help_text=gettext_lazy("Aufrufe, deren Programm mindestens eines davon fördert."),
         error_messages={"invalid_choice": gettext_lazy("„%(value)s“ ist kein bekanntes Thema.")},

@@ -68,10 +68,6 @@ def call_path(call_id: int) -> str:
     return call_paths()(call_id)
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 # ---- one deadline as shown -------------------------------------------------------------------
 
 
@@ -254,10 +250,12 @@ class FeedWriter:
         self.stamp = stamp
         self.stamp_text = utc_text(stamp)
         self.host = urlsplit(settings.SITE_URL).hostname or "rathaus"
+        self.site = settings.SITE_URL.rstrip("/")
         self.call_url = call_paths()
         self.moment_format = str(formats.get_format("SHORT_DATETIME_FORMAT"))
         self.summary = _("Frist: %(identifier)s – %(title)s")
         self.when = _("%(local)s (%(zone)s, %(offset)s); in Berlin: %(berlin)s")
+        self.when_berlin = _("%(local)s (Europe/Berlin, %(offset)s)")
         self.programme = _("Programm: %(name)s (%(code)s)")
         self.funder = _("Fördergeber: %(funder)s")
         self.deadline = _("Frist: %(when)s")
@@ -273,14 +271,21 @@ class FeedWriter:
         call = deadline.call
         programme = call.programme
         info = info_of(deadline, now=self.stamp)
-        url = absolute(self.call_url(call.pk))
+        url = self.site + self.call_url(call.pk)
         summary = self.summary_of(call, deadline.label)
-        when = self.when % {
-            "local": dateformat.format(info.local, self.moment_format),
-            "zone": info.zone_name,
-            "offset": info.zone_offset,
-            "berlin": dateformat.format(info.berlin, self.moment_format),
-        }
+        local = dateformat.format(info.local, self.moment_format)
+        if info.in_berlin_zone:
+            when = self.when_berlin % {"local": local, "offset": info.zone_offset}
+        else:
+            same_clock = info.local.replace(tzinfo=None) == info.berlin.replace(tzinfo=None)
+            when = self.when % {
+                "local": local,
+                "zone": info.zone_name,
+                "offset": info.zone_offset,
+                "berlin": local
+                if same_clock
+                else dateformat.format(info.berlin, self.moment_format),
+            }
         description = "\n".join(
             [
                 self.programme % {"name": programme.name, "code": programme.code},

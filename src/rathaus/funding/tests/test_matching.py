@@ -397,6 +397,7 @@ def test_an_unknown_theme_or_applicant_type_gets_a_message_at_its_field(
     html = response.content.decode()
     assert re.search(r'<p class="kern-error" id="id_themen_error">.*„astrologie“ ist kein', html)
     assert 'aria-describedby="id_themen_helptext id_themen_error"' in html
+    assert 'href="#id_themen_0"' in html  # the error summary leads to the boxes
     assert field_error(html, "antragsteller") == "„king“ ist keine bekannte Art von Antragsteller."
 
 
