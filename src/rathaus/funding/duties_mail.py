@@ -19,9 +19,9 @@ from rathaus.funding.services.budgets import REMINDER_TOPIC, duty_reminders_queu
 
 @outbox_handler(REMINDER_TOPIC)
 def send_duty_reminder(message: OutboxMessage) -> None:
-    """Nothing is sent when the duty is done or gone meanwhile, when its due date changed
-    after the reminder was queued (the new date gets its own), or when the person can no
-    longer open the page the e-mail links to."""
+    """Nothing is sent when the duty is done or gone meanwhile, when its due date or its
+    responsible person changed after the reminder was queued (the new one gets its own), or
+    when the person can no longer open the page the e-mail links to."""
     duty = (
         Duty.objects.select_related("application__call", "application__responsible", "responsible")
         .filter(pk=message.payload["duty"], done_on__isnull=True)
@@ -29,8 +29,10 @@ def send_duty_reminder(message: OutboxMessage) -> None:
     )
     if duty is None or duty.due_on.isoformat() != message.payload.get("due_on"):
         return
-    person = duty.responsible or duty.application.responsible
-    if person is None or not person.email or not person.is_active:
+    person = duty.responsible
+    if person is None or person.pk != message.payload.get("person", person.pk):
+        return  # someone else is responsible now: their reminder is queued on its own
+    if not person.email or not person.is_active:
         return
     if not user_is_department_staff(user=person):
         return

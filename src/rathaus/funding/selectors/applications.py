@@ -124,8 +124,9 @@ def application_rate(application: Application) -> Decimal | None:
 
 def application_warnings(application: Application) -> list[str]:
     """What staff should look at once more, without it being wrong: a funding rate above the
-    programme's maximum, requested funding outside the programme's range, and a consortium
-    that no longer matches the application (the one place both the form and the page ask)."""
+    programme's maximum, requested funding outside the programme's range, requested funding
+    and own share above the total cost, and a consortium that no longer matches the
+    application (the one place both the form and the page ask)."""
     programme = application.call.programme
     warnings: list[str] = []
     rate = application_rate(application)
@@ -150,6 +151,15 @@ def application_warnings(application: Application) -> list[str]:
                 "Programms (%(max)s)."
             )
             % {"amount": euros(requested), "max": euros(programme.amount_max)}
+        )
+    covered = requested + application.own_share
+    if covered > application.total_cost:
+        warnings.append(
+            _(
+                "Beantragte Förderung und Eigenanteil ergeben zusammen %(sum)s, mehr als die "
+                "Gesamtkosten von %(total)s."
+            )
+            % {"sum": euros(covered), "total": euros(application.total_cost)}
         )
     members = list(application.consortium.all())
     if members:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rathaus.accounts.constants import Role
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import department_staff_required
-from rathaus.funding.constants import GRANTED_STATUSES, ApplicationStatus
+from rathaus.funding.constants import GRANTED_STATUSES, ApplicationStatus, GoDecision
 from rathaus.funding.models import Application, BudgetLine, Duty
 from rathaus.funding.selectors.gate import AnyUser, application_get_for_staff
 
@@ -254,8 +254,12 @@ class OwnShares:
 
 
 def _share_lines() -> QuerySet[BudgetLine]:
-    return BudgetLine.objects.filter(own_share__gt=0).exclude(
-        application__status__in=LAPSED_STATUSES
+    """Budget lines whose own share the treasury should plan for: not of a rejected or
+    withdrawn application, not of a mere idea, not of one the city decided not to pursue."""
+    return (
+        BudgetLine.objects.filter(own_share__gt=0)
+        .exclude(application__status__in=(*LAPSED_STATUSES, ApplicationStatus.IDEA))
+        .exclude(application__decision=GoDecision.NO_GO)
     )
 
 

@@ -173,10 +173,26 @@ class DutyData:
 
 
 def _responsible(responsible_id: int | None, application: Application) -> int | None:
-    if responsible_id is None:
-        return application.responsible_id
-    user = User.objects.filter(pk=responsible_id, is_active=True).first()
+    """The person a duty reminds: the one chosen, or the application's responsible person.
+    Either must be an active account of the department (the reminder links to a staff page):
+    a duty nobody would be reminded of is refused, not saved silently."""
+    chosen = responsible_id is not None
+    if not chosen:
+        responsible_id = application.responsible_id
+    user = (
+        User.objects.filter(pk=responsible_id, is_active=True).first()
+        if responsible_id is not None
+        else None
+    )
     if user is None or not user_is_department_staff(user=user):
+        if not chosen:
+            raise BudgetError(
+                _(
+                    "Bitte wählen Sie, wer verantwortlich ist: Der Antrag hat keine "
+                    "verantwortliche Person aus dem Referat, die erinnert werden könnte."
+                ),
+                field="responsible",
+            )
         raise BudgetError(
             _("Verantwortlich kann nur ein aktives Konto des Referats sein."),
             field="responsible",
@@ -318,20 +334,34 @@ def duty_reminders_queue(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
-        duties = list(
+        found = list(
             Duty.objects.select_for_update()
             .filter(_due_for_reminder(today))
             .order_by("pk")
-            .values_list("pk", "due_on", "remind_days_before")
+            .values_list("pk", "due_on", "remind_days_before", "responsible_id")
         )
+        # a duty whose person cannot be reminded (none, inactive, no longer department staff)
+        # stays unreminded, so that it goes out once someone able to act is responsible
+        people = {
+            user.pk: user
+            for user in User.objects.filter(
+                pk__in={person for *_rest, person in found if person}, is_active=True
+            ).exclude(email="")
+        }
+        duties = [
+            row
+            for row in found
+            if row[3] in people and user_is_department_staff(user=people[row[3]])
+        ]
         if not duties:
             return 0
-        for duty_id, due_on, days in duties:
+        for duty_id, due_on, days, person_id in duties:
             outbox_message_create(
                 topic=REMINDER_TOPIC,
-                payload={"duty": duty_id, "due_on": due_on.isoformat()},
+                payload={"duty": duty_id, "due_on": due_on.isoformat(), "person": person_id},
                 idempotency_key=(
-                    f"{REMINDER_TOPIC}:{duty_id}:{due_on.isoformat()}:{days}:{today.isoformat()}"
+                    f"{REMINDER_TOPIC}:{duty_id}:{due_on.isoformat()}:{days}:{person_id}:"
+                    f"{today.isoformat()}"
                 ),
             )
             audit_entry_create(
@@ -342,6 +372,6 @@ def duty_reminders_queue(*, today: date | None = None) -> int:
                 before={"reminded_at": None},
                 after={"reminded_at": now.isoformat(), "due_on": due_on.isoformat()},
             )
-        ids = [duty_id for duty_id, _due, _days in duties]
+        ids = [duty_id for duty_id, *_rest in duties]
         Duty.objects.filter(pk__in=ids).update(reminded_at=now)
     return len(duties)

@@ -443,7 +443,7 @@ def _whole_number(text: str) -> int | None:
     if not text:
         return None
     cleaned = text.replace(".", "").replace(" ", "")
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) < 10):
         raise _CellError(_("„%(text)s“ ist keine ganze Zahl.") % {"text": text})
     return int(cleaned)
 

@@ -127,6 +127,10 @@ def deadline_instant(local: datetime, zone: str) -> datetime:
             _("„%(zone)s“ ist keine bekannte Zeitzone.") % {"zone": name}, field="timezone"
         ) from error
     local = local.replace(second=0, microsecond=0, tzinfo=None)
+    if not 2000 <= local.year <= 2100:
+        raise DeadlineTimeError(
+            _("Eine Frist muss zwischen den Jahren 2000 und 2100 liegen."), field="due"
+        )
     aware = local.replace(tzinfo=info)
     if aware.astimezone(UTC).astimezone(info).replace(tzinfo=None) != local:
         raise DeadlineTimeError(

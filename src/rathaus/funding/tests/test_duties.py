@@ -212,7 +212,9 @@ def test_done_date_in_the_future_is_refused(staff_client: Client, funding: dict[
 def test_duty_of_another_application_cannot_be_edited_here(
     staff_client: Client, funding: dict[str, Any]
 ) -> None:
-    other = Application.objects.create(call=funding["call"], title="Anderer Antrag")
+    other = Application.objects.create(
+        call=funding["call"], title="Anderer Antrag", responsible=funding["staff"]
+    )
     duty = duty_create(
         actor=funding["staff"],
         application_id=other.pk,

@@ -121,8 +121,9 @@ def _application_form(request: HttpRequest, application: Application | None) -> 
         )
     else:
         initial = {"role": Role.COORDINATOR, "responsible": user.pk}
-        if request.GET.get("aufruf", "").isdigit():
-            initial["call"] = int(request.GET["aufruf"])  # from a call's page
+        call_id = request.GET.get("aufruf", "")
+        if call_id.isascii() and call_id.isdigit() and len(call_id) < 19:
+            initial["call"] = int(call_id)  # from a call's page
     form = ApplicationForm(
         _posted(request),
         initial=initial,
