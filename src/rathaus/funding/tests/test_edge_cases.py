@@ -40,6 +40,16 @@ def deliver() -> None:
         pass
 
 
+def hand_over(funding: dict[str, Any], duty: Duty, person_id: int) -> None:
+    """Staff make someone else responsible for a duty (due date and kind unchanged)."""
+    duty_update(
+        actor=funding["staff"],
+        duty_id=duty.pk,
+        application_id=funding["application"].pk,
+        data=DutyData(kind=duty.kind, due_on=duty.due_on, responsible_id=person_id),
+    )
+
+
 def test_a_duty_without_a_department_person_to_remind_is_refused(
     funding: dict[str, Any],
 ) -> None:
@@ -74,16 +84,7 @@ def test_a_duty_whose_person_left_the_department_waits_for_a_new_person(
     duty.refresh_from_db()
     assert duty.reminded_at is None  # not marked: nobody was told
 
-    duty_update(
-        actor=funding["staff"],
-        duty_id=duty.pk,
-        application_id=funding["application"].pk,
-        data=DutyData(
-            kind=DutyKind.INTERIM_REPORT,
-            due_on=duty.due_on,
-            responsible_id=funding["staff"].pk,
-        ),
-    )
+    hand_over(funding, duty, funding["staff"].pk)
     assert duty_reminders_queue() == 1
     deliver()
     assert [m.to for m in mail.outbox] == [[funding["staff"].email]]
@@ -99,12 +100,7 @@ def test_a_reminder_queued_before_the_person_changed_goes_to_nobody_twice(
         data=DutyData(kind=DutyKind.AUDIT, due_on=timezone.localdate()),
     )
     assert duty_reminders_queue() == 1  # queued for the first person, not yet sent
-    duty_update(
-        actor=funding["staff"],
-        duty_id=duty.pk,
-        application_id=funding["application"].pk,
-        data=DutyData(kind=DutyKind.AUDIT, due_on=duty.due_on, responsible_id=other.pk),
-    )
+    hand_over(funding, duty, other.pk)
     assert duty_reminders_queue() == 1  # the new person's own reminder, the same day
     deliver()
     assert [m.to for m in mail.outbox] == [[other.email]]
