@@ -9,17 +9,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 from rathaus.forms.uploads import accepted_types, size_text, types_text
 from rathaus.funding.constants import ApplicationStatus, DocumentKind, GoDecision, Level, Role
 from rathaus.funding.models import Application
-from rathaus.funding.money import parse_amount
+from rathaus.funding.money import AmountField
 from rathaus.funding.services.applications import (
-    MAX_AMOUNT,
     ApplicationData,
     ApplicationError,
     MemberData,
@@ -38,32 +35,6 @@ def date_field(label: Any, **kwargs: Any) -> forms.DateField:
         error_messages=DATE_ERRORS,
         **kwargs,
     )
-
-
-class AmountField(forms.Field):
-    """An amount in euros typed the German way ("1.234.567,89 €") or plainly ("1234567.89");
-    shown the German way. Blank is None."""
-
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-
-    def to_python(self, value: Any) -> Decimal | None:
-        text = str(value if value is not None else "").strip()
-        if not text:
-            return None
-        try:
-            amount = parse_amount(text)
-        except ValueError as error:
-            raise ValidationError(str(error), code="invalid") from None
-        if amount < 0:
-            raise ValidationError(_("Der Betrag kann nicht negativ sein."), code="negative")
-        if amount > MAX_AMOUNT:
-            raise ValidationError(_("Der Betrag ist zu groß."), code="too_large")
-        return amount
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
-        return value
 
 
 class ServiceErrorMixin(forms.Form):

@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.funding.constants import DutyKind
 from rathaus.funding.models import BudgetLine, Duty
-from rathaus.funding.money import parse_amount
+from rathaus.funding.money import AmountField
 from rathaus.funding.services.budgets import (
-    AMOUNT_MAX,
     REMIND_DAYS_MAX,
     YEAR_MAX,
     YEAR_MIN,
@@ -28,55 +27,6 @@ from rathaus.funding.services.budgets import (
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 DATE_ERRORS = {"invalid": _("Bitte ein gültiges Datum angeben, z. B. 31.03.2027.")}
-
-
-def german_amount(value: Decimal) -> str:
-    """1234.5 -> "1.234,50", the way the form shows an amount back (in every language: the
-    field reads German notation first)."""
-    whole, _dot, cents = f"{value.quantize(Decimal('0.01')):f}".partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    digits = whole.lstrip("-")
-    groups: list[str] = []
-    while digits:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    return f"{sign}{'.'.join(groups) or '0'},{cents}"
-
-
-class AmountField(forms.CharField):
-    """An amount in euros as people write it ("1.234,56", "1234,56 €", "1234.56"); never
-    negative. Empty is 0,00 unless the field is required."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 40)
-        super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
-        attrs = super().widget_attrs(widget)
-        attrs.pop("maxlength", None)
-        return attrs
-
-    def clean(self, value: Any) -> Decimal:
-        text = super().clean(value)
-        if not text:
-            return Decimal("0.00")
-        try:
-            amount = parse_amount(text)
-        except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid") from error
-        if amount < 0:
-            raise forms.ValidationError(
-                _("Bitte keinen negativen Betrag angeben."), code="negative"
-            )
-        if amount > AMOUNT_MAX:
-            raise forms.ValidationError(_("Der Betrag ist zu groß."), code="too_large")
-        return amount
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return german_amount(value)
-        return value
 
 
 def _show_error(form: forms.Form, error: BudgetError) -> None:
@@ -99,12 +49,13 @@ class BudgetLineForm(forms.Form):
     )
     planned = AmountField(
         label=_("Geplant (€)"),
+        required=True,
         help_text=_("Beispiel: 1.234,56"),
         error_messages={"required": _("Bitte den geplanten Betrag angeben (auch 0).")},
     )
-    spent = AmountField(label=_("Ausgegeben (€)"), required=False)
-    funded = AmountField(label=_("Fördermittel erhalten (€)"), required=False)
-    own_share = AmountField(label=_("Eigenanteil der Stadt (€)"), required=False)
+    spent = AmountField(label=_("Ausgegeben (€)"), blank_amount=Decimal("0.00"))
+    funded = AmountField(label=_("Fördermittel erhalten (€)"), blank_amount=Decimal("0.00"))
+    own_share = AmountField(label=_("Eigenanteil der Stadt (€)"), blank_amount=Decimal("0.00"))
     note = forms.CharField(label=_("Anmerkung"), max_length=300, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

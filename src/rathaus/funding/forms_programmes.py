@@ -6,7 +6,6 @@ problems the views show at their fields (``show_problems``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -23,7 +22,7 @@ from rathaus.funding.constants import (
     Region,
 )
 from rathaus.funding.models import Call, Programme
-from rathaus.funding.money import parse_amount
+from rathaus.funding.money import AmountField
 from rathaus.funding.services.csv_io import MAX_BYTES
 from rathaus.funding.services.programmes import (
     COMMON_ZONES,
@@ -43,45 +42,6 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_ERRORS = {"invalid": gettext_lazy("Bitte ein gültiges Datum angeben, z. B. 15.03.2027.")}
 TIME_ERRORS = {"invalid": gettext_lazy("Bitte eine gültige Uhrzeit angeben, z. B. 17:00.")}
-
-
-def _german(value: Decimal, *, grouping: bool) -> str:
-    """1234.5 -> "1.234,50" (grouping) or "1234,5" (a rate: no trailing zeros)."""
-    if grouping:
-        text = f"{value:,.2f}"
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    text = f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-class AmountField(forms.CharField):
-    """An amount in euros (or a rate in percent) typed the German way ("1.234,56 €") or
-    plainly ("1234.56"); cleans to a ``Decimal`` with two places, or ``None`` when empty."""
-
-    def __init__(self, *, grouping: bool = True, **kwargs: Any) -> None:
-        self.grouping = grouping
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 40)
-        kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-        )
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> Decimal | None:
-        text = super().clean(value)
-        if not text:
-            return None
-        try:
-            return parse_amount(text)
-        except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid") from None
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return _german(value, grouping=self.grouping)
-        return value
 
 
 def _required(form: forms.Form, messages: dict[str, str]) -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
+from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # a money column: max_digits=14, decimal_places=2
 _CURRENCY = re.compile(r"(€|eur|euro|%)", re.IGNORECASE)
 _GERMAN = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+(,\d+)?$")
 _ENGLISH = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
@@ -61,3 +64,52 @@ def amount_text(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value.quantize(CENT):f}".replace(".", ",")
+
+
+def amount_input_text(value: Decimal, *, grouping: bool = True) -> str:
+    """How a form shows an amount back, German in every language (``parse_amount`` reads
+    German first): 1234.5 -> "1.234,50"; without grouping (a rate) 37.50 -> "37,5"."""
+    if grouping:
+        text = f"{value.quantize(CENT):,f}"
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+class AmountField(forms.CharField):
+    """A form field for an amount in euros (or a rate, ``grouping=False``) as people write it
+    (``parse_amount``); never negative, never more than a money column holds. Blank is
+    ``blank_amount`` (None unless given)."""
+
+    def __init__(
+        self, *, grouping: bool = True, blank_amount: Decimal | None = None, **kwargs: Any
+    ) -> None:
+        self.grouping = grouping
+        self.blank_amount = blank_amount
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean(self, value: Any) -> Decimal | None:
+        text = super().clean(value)
+        if not text:
+            return self.blank_amount
+        try:
+            amount = parse_amount(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+        if amount < 0:
+            raise forms.ValidationError(
+                _("Bitte keinen negativen Betrag angeben."), code="negative"
+            )
+        if amount > MAX_AMOUNT:
+            raise forms.ValidationError(_("Der Betrag ist zu groß."), code="too_large")
+        return amount
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return amount_input_text(value, grouping=self.grouping)
+        return value

@@ -48,7 +48,8 @@ from rathaus.funding.models import (
     Call,
     ConsortiumMember,
 )
-from rathaus.funding.money import CENT
+from rathaus.funding.money import MAX_AMOUNT
+from rathaus.funding.services import audit_value
 from rathaus.strategy.selectors import measures_by_id
 
 S = ApplicationStatus
@@ -71,7 +72,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 NOT_YET_SUBMITTED = (S.IDEA, S.PREPARATION)
 
 OBJECT_TYPE = "funding.application"
-MAX_AMOUNT = Decimal("999999999999.99")  # 14 digits, two of them cents
 
 
 class ApplicationError(Exception):
@@ -102,17 +102,6 @@ def euros(value: Decimal) -> str:
 def percent(value: Decimal) -> str:
     """60 -> "60,00 %"."""
     return f"{formats.number_format(value, 2, use_l10n=True, force_grouping=True)} %"
-
-
-def _plain(value: Any) -> Any:
-    """JSON form of a value for the audit log."""
-    if isinstance(value, Decimal):
-        return f"{value.quantize(CENT):f}"  # 1e6 and 1000000.00 are the same amount
-    if isinstance(value, date):  # datetimes too
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _changes(
@@ -315,7 +304,7 @@ def _apply(application: Application, data: ApplicationData, call: Call) -> None:
 
 
 def _state(application: Application, measure_ids: Iterable[int]) -> dict[str, Any]:
-    state = {name: _plain(getattr(application, name)) for name in APPLICATION_FIELDS}
+    state = {name: audit_value(getattr(application, name)) for name in APPLICATION_FIELDS}
     state["measure_ids"] = sorted(measure_ids)
     return state
 
@@ -424,7 +413,7 @@ def application_decide(
                 % {"status": status_label(locked.status)},
                 code="too_late",
             )
-        before = {name: _plain(getattr(locked, name)) for name in DECISION_FIELDS}
+        before = {name: audit_value(getattr(locked, name)) for name in DECISION_FIELDS}
         locked.decision = decision
         locked.decision_on = decided_on
         locked.decided_by = actor
@@ -438,7 +427,7 @@ def application_decide(
             object_type=OBJECT_TYPE,
             object_id=locked.pk,
             before=before,
-            after={name: _plain(getattr(locked, name)) for name in DECISION_FIELDS},
+            after={name: audit_value(getattr(locked, name)) for name in DECISION_FIELDS},
         )
     return locked
 
@@ -489,7 +478,7 @@ def application_transition(
             "project_start",
             "project_end",
         )
-        before = {name: _plain(getattr(locked, name)) for name in names}
+        before = {name: audit_value(getattr(locked, name)) for name in names}
         if to_status == S.SUBMITTED:
             _submit(locked, submitted_on)
         elif to_status == S.GRANTED:
@@ -499,7 +488,7 @@ def application_transition(
         locked.status = to_status
         locked.save()
         changed_before, changed_after = _changes(
-            before, {name: _plain(getattr(locked, name)) for name in names}
+            before, {name: audit_value(getattr(locked, name)) for name in names}
         )
         changed_before["status"] = before["status"]  # the history reads from and to
         note = note.strip()[:2000]
@@ -602,7 +591,7 @@ MEMBER_FIELDS = ("is_city", "organisation_id", "name", "role", "budget_share")
 
 
 def _member_state(members: Iterable[Any]) -> list[dict[str, Any]]:
-    return [{name: _plain(getattr(m, name)) for name in MEMBER_FIELDS} for m in members]
+    return [{name: audit_value(getattr(m, name)) for name in MEMBER_FIELDS} for m in members]
 
 
 def _check_members(

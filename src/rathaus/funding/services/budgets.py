@@ -24,10 +24,11 @@ from rathaus.accounts.selectors import department_staff_required, user_is_depart
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.funding.constants import DutyKind
 from rathaus.funding.models import Application, BudgetLine, Duty, default_reminder_days
+from rathaus.funding.money import MAX_AMOUNT
+from rathaus.funding.services import audit_value
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 # max_digits=14, decimal_places=2 on every amount
-AMOUNT_MAX = Decimal("999999999999.99")
 REMIND_DAYS_MAX = 365
 REMINDER_TOPIC = "funding.duty_reminder"
 
@@ -43,17 +44,8 @@ class BudgetError(Exception):
         self.field = field
 
 
-def _plain(value: Any) -> Any:
-    """JSON form of a value for the audit log."""
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _state(instance: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(instance, name)) for name in names}
+    return {name: audit_value(getattr(instance, name)) for name in names}
 
 
 def _locked_application(application_id: int) -> Application:
@@ -90,7 +82,7 @@ def _check_line(data: BudgetLineData) -> None:
         value: Decimal = getattr(data, name)
         if value < 0:
             raise BudgetError(_("Bitte keinen negativen Betrag angeben."), field=name)
-        if value > AMOUNT_MAX:
+        if value > MAX_AMOUNT:
             raise BudgetError(_("Der Betrag ist zu groß."), field=name)
 
 

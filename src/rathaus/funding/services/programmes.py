@@ -47,11 +47,11 @@ from rathaus.funding.constants import (
     Region,
 )
 from rathaus.funding.models import Call, CallDeadline, Programme
-from rathaus.funding.money import CENT
+from rathaus.funding.money import CENT, MAX_AMOUNT
+from rathaus.funding.services import audit_value
 
 # the zones offered in the form; any other IANA name may be typed
 COMMON_ZONES = ("Europe/Berlin", "Europe/Brussels", "Europe/Luxembourg", "UTC")
-MAX_AMOUNT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 MAX_EXPECTED_GRANTS = 1_000_000
 _URL = URLValidator(schemes=["http", "https"])
 _SPACE = re.compile(r"\s")
@@ -572,20 +572,12 @@ def call_warnings(*, call: Call, now: datetime | None = None) -> list[str]:
 # ---- audit -----------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
 def _programme_state(data: ProgrammeData) -> dict[str, Any]:
-    return {name: _plain(getattr(data, name)) for name in PROGRAMME_FIELDS}
+    return {name: audit_value(getattr(data, name)) for name in PROGRAMME_FIELDS}
 
 
 def _call_state(data: CallData) -> dict[str, Any]:
-    state = {name: _plain(getattr(data, name)) for name in CALL_FIELDS}
+    state = {name: audit_value(getattr(data, name)) for name in CALL_FIELDS}
     state["programme_id"] = data.programme_id
     state["deadlines"] = [
         f"{d.local:%Y-%m-%d %H:%M} {d.timezone}" + (f" {d.label}" if d.label else "")

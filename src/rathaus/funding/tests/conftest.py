@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from rathaus.core.themes import Theme, mask_of
@@ -89,3 +90,11 @@ def funding(personas: dict[str, Any]) -> dict[str, Any]:
         "application": application,
         "staff": personas["department"],
     }
+
+
+@pytest.fixture
+def staff_client(personas: dict[str, Any]) -> Client:
+    """A browser session of the department's staff member (logged in)."""
+    client = Client()
+    client.force_login(personas["department"])
+    return client

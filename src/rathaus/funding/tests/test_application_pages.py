@@ -28,13 +28,6 @@ S = ApplicationStatus
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def staff_client(personas: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(personas["department"])
-    return client
-
-
 def url(name: str, application: Application | None = None, **kwargs: Any) -> str:
     if application is not None:
         kwargs["application_id"] = application.pk

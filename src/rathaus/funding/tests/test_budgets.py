@@ -26,13 +26,6 @@ from rathaus.funding.services.budgets import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(personas: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(personas["department"])
-    return client
-
-
 def budget_url(application: Application) -> str:
     return reverse("funding:application_budget", args=[application.pk])
 

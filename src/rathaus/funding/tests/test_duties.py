@@ -35,13 +35,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()  # the handler words "overdue" against the real day
 
 
-@pytest.fixture
-def staff_client(personas: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(personas["department"])
-    return client
-
-
 def budget_url(application: Application) -> str:
     return reverse("funding:application_budget", args=[application.pk])
 

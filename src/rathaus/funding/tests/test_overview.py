@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(personas: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(personas["department"])
-    return client
-
-
-@pytest.fixture
 def known(funding: dict[str, Any]) -> dict[str, Any]:
     """A known set of applications: EU (the fixture's DIGITAL programme) and federal ones
     submitted in 2024 and 2025, and some not submitted."""

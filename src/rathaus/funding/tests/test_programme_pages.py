@@ -26,13 +26,6 @@ pytestmark = pytest.mark.django_db
 NEXT_YEAR = timezone.now().year + 1
 
 
-@pytest.fixture
-def staff_client(personas: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(personas["department"])
-    return client
-
-
 def url(name: str, *args: Any) -> str:
     return reverse(f"funding:{name}", args=args)
 
