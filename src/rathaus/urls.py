@@ -27,6 +27,7 @@ urlpatterns = [
     path("wirtschaft/", include("rathaus.economy.urls")),
     path("wettbewerbe/", include("rathaus.innovation.urls")),
     path("foerderung/", include("rathaus.funding.urls")),
+    path("strategie/", include("rathaus.strategy.urls")),
     # the open-data catalogue: /offene-daten/, /catalog.ttl, /api/3/action/
     path("", include("rathaus.citydata.catalogue_urls")),
     path("admin/", admin.site.urls),

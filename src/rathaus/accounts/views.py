@@ -238,6 +238,17 @@ def second_factor_required(view: Any) -> Any:
     return wrapped
 
 
+def staff_page(view: Any) -> Any:
+    """A page for signed-in staff: logged in, second factor passed (the selectors and services
+    behind it check the role and the object)."""
+    return login_required(second_factor_required(view))
+
+
+def actor_of(request: HttpRequest) -> User:
+    """The logged-in user of a ``staff_page`` (which has made sure there is one)."""
+    return cast(User, request.user)
+
+
 @login_required
 @second_factor_required
 def office_list_view(request: HttpRequest) -> HttpResponse:
