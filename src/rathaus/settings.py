@@ -245,6 +245,9 @@ GEOCODER_URL = env("RATHAUS_GEOCODER_URL", "")
 # responsible person is reminded (the default of a new duty; each duty can change it).
 FUNDING_REGIONS = envlist("RATHAUS_FUNDING_REGIONS", ["EU", "DE", "DE-SN"])
 FUNDING_REMINDER_DAYS = envint("RATHAUS_FUNDING_REMINDER_DAYS", 14)
+# Strategy (strategy): a measure nobody updated or confirmed for this many days is stale, and
+# its responsible person is reminded (through the outbox).
+STRATEGY_STALE_DAYS = envint("RATHAUS_STRATEGY_STALE_DAYS", 90)
 
 # Open-data catalogue (citydata): who publishes it, where it lies (DCAT-AP.de), the licence of
 # generated datasets, how often the worker refreshes them, and the public endpoints' rate.

@@ -4,19 +4,26 @@ administrators included: they get statistics, not applications)."""
 
 from __future__ import annotations
 
+import statistics as pystats
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import AnyUser, office_ids_led, office_ids_working_in
+from rathaus.cases.constants import CaseStatus
 from rathaus.cases.deadlines import add_working_days
 from rathaus.cases.models import Case, CaseMessage, CaseNameToken
+from rathaus.cases.statistics import PercentileCont
 from rathaus.cases.workflow import OPEN
 from rathaus.core import blind_index
 from rathaus.core.crypto import DecryptionError, decrypt_json
@@ -315,3 +322,32 @@ def case_of_submission(*, submission: Any) -> Case | None:
     """The case of a submission the caller has opened through a submissions gate (the status
     link or the account): for the citizen's side of the mailbox."""
     return Case.objects.select_related("submission", "office").filter(submission=submission).first()
+
+
+def case_median_processing_days(*, closed_from: date, closed_before: date) -> Decimal | None:
+    """The median time (days, one decimal) from receipt to closing of the cases closed in
+    [closed_from, closed_before) (days in the city's time zone), across every office
+    (strategy KPIs); None when no case was closed then."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    closed = Case.objects.filter(
+        status=CaseStatus.CLOSED,
+        closed_at__gte=datetime.combine(closed_from, datetime.min.time(), zone),
+        closed_at__lt=datetime.combine(closed_before, datetime.min.time(), zone),
+    )
+    duration = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
+    if connection.vendor == "postgresql":
+        median = closed.aggregate(
+            median=PercentileCont(duration, 0.5, output_field=DurationField())
+        )["median"]
+        if median is None:
+            return None
+        seconds = median.total_seconds() if isinstance(median, timedelta) else float(median)
+    else:
+        spent = [
+            d.total_seconds()
+            for d in closed.annotate(spent=duration).values_list("spent", flat=True)
+        ]
+        if not spent:
+            return None
+        seconds = pystats.median(spent)
+    return Decimal(str(seconds / 86400)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

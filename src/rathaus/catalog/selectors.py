@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from rathaus.accounts.models import Office
@@ -335,3 +336,15 @@ def service_as_dict(
         "keywords": service.keyword_list,
         "last_checked": service.last_checked.isoformat() if service.last_checked else None,
     }
+
+
+def service_online_share_percent(*, min_maturity: int = ONLINE_FROM_LEVEL) -> Decimal | None:
+    """The share (percent, one decimal) of the catalogue's services at OZG maturity
+    ``min_maturity`` or higher (strategy KPIs); None while the catalogue is empty."""
+    figures = Service.objects.aggregate(
+        total=Count("pk"), online=Count("pk", filter=Q(ozg_maturity__gte=min_maturity))
+    )
+    if not figures["total"]:
+        return None
+    share = Decimal(figures["online"] * 100) / Decimal(figures["total"])
+    return share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -40,6 +40,8 @@ from rathaus.citydata.constants import FORMATS, LICENSES
 from rathaus.citydata.models import Dataset, Datastream, Distribution, Observation, Thing
 from rathaus.core.csvsafe import csv_cell as _cell
 from rathaus.core.locks import exclusive
+from rathaus.core.models import OutboxMessage
+from rathaus.core.outbox import outbox_handler
 
 logger = logging.getLogger(__name__)
 
@@ -988,10 +990,111 @@ def sensor_specs(report: PublishReport, force: bool) -> Iterator[DatasetSpec]:
         )
 
 
+# ---- generator: published states of the strategies --------------------------------------------
+
+STRATEGY_GENERATOR = "strategy"
+STRATEGY_PREFIX = "strategy:"
+# an outbox topic: regenerate the named generators' datasets now (payload {"generators": [...]})
+REFRESH_TOPIC = "citydata.open_data.refresh"
+
+
+def strategy_specs(report: PublishReport, force: bool) -> Iterator[DatasetSpec | Unchanged]:
+    """One dataset per strategy with a published state: its measures and its KPI values as
+    last published (the public dashboard is the landing page)."""
+    from rathaus.strategy.selectors.public import (
+        indicator_rows,
+        measure_rows,
+        published_strategies,
+    )
+
+    states = published_strategies()
+    if not states:  # nothing to say: most installations publish no strategy
+        return
+    publisher = _publisher(STRATEGY_GENERATOR)
+    base = settings.SITE_URL.rstrip("/")
+    for state in states:
+        strategy = state.strategy
+        source = f"{STRATEGY_PREFIX}{state.strategy_id}"
+        # a publication never changes: its number (and the settings that end up in the
+        # files and metadata) is all a file depends on
+        fingerprint = f"publication:{state.pk}:{base}:{publisher.pk}"
+        name = f"{strategy['name']} {strategy['version']}".strip()
+        yield DatasetSpec(
+            source=source,
+            slug=f"strategie-{strategy['slug']}",
+            title=f"Strategie {name}: Maßnahmen und Kennzahlen",
+            title_en=f"Strategy {name}: measures and indicators",
+            description=(
+                f"Der veröffentlichte Stand {state.number} vom "
+                f"{state.published_at.astimezone(timezone.get_current_timezone()):%d.%m.%Y} "
+                f"der Strategie „{name}“: die Maßnahmen mit Status, Ampel, Fortschritt, Terminen, "
+                "Budget und verantwortlicher Stelle (eine Zeile je Maßnahme) und die Werte der "
+                "Kennzahlen (eine Zeile je Kennzahl und Zeitraum, mit Ausgangs- und Zielwert)."
+            ),
+            description_en=(
+                f"Published state {state.number} of the strategy “{name}”: its measures "
+                "(one row each) and the values of its indicators (one row per period)."
+            ),
+            publisher=publisher,
+            themes=["GOVE"],
+            keywords=["Strategie", "Maßnahmen", "Kennzahlen", "Digitalisierung"],
+            accrual_periodicity="IRREG",
+            landing_page=site_url(reverse("strategy:dashboard", kwargs={"slug": strategy["slug"]})),
+            files=[
+                FileSpec(
+                    "massnahmen.csv",
+                    "Maßnahmen (CSV)",
+                    "CSV",
+                    csv_writer(
+                        lambda state=state: (  # type: ignore[misc]
+                            [_cell(v) for v in row]
+                            for row in measure_rows(state=state, base_url=base)
+                        )
+                    ),
+                    fingerprint=fingerprint,
+                ),
+                FileSpec(
+                    "kennzahlen.csv",
+                    "Kennzahlen (CSV)",
+                    "CSV",
+                    csv_writer(
+                        lambda state=state: (  # type: ignore[misc]
+                            [_cell(v) for v in row] for row in indicator_rows(state=state)
+                        )
+                    ),
+                    fingerprint=fingerprint,
+                ),
+            ],
+        )
+
+
+def strategy_dataset_path(*, strategy_id: int) -> str:
+    """The catalogue page of a strategy's dataset, if it is there and published; else ""."""
+    slug = (
+        Dataset.objects.filter(source=f"{STRATEGY_PREFIX}{strategy_id}", published=True)
+        .values_list("slug", flat=True)
+        .first()
+    )
+    return reverse("opendata:dataset", kwargs={"slug": slug}) if slug else ""
+
+
+@outbox_handler(REFRESH_TOPIC)
+def refresh_generators(message: OutboxMessage) -> None:
+    """Regenerate now what changed (e.g. a strategy was published) instead of waiting for the
+    periodic run; a run that finds another one busy is retried."""
+    names = [n for n in message.payload.get("generators", []) if n in GENERATOR_NAMES]
+    if not names:
+        return
+    report = publish_open_data(only=names)
+    if report.busy:
+        raise RuntimeError("another process is publishing open data; retry later")
+
+
 GENERATORS: tuple[Generator, ...] = (
     Generator("services", "catalog:services", service_catalogue_specs),
     Generator("transit-stops", "transit:stops:", transit_stop_specs),
     Generator("transit-quality", QUALITY_SOURCE, quality_specs),
     Generator("sensors", "citydata:thing:", sensor_specs),
+    Generator(STRATEGY_GENERATOR, STRATEGY_PREFIX, strategy_specs),
 )
 GENERATOR_NAMES = tuple(g.name for g in GENERATORS)

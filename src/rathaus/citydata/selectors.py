@@ -5,15 +5,17 @@ aggregates themselves. Sensor data is public; writing is what needs a token (ing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from rathaus.citydata.aggregates import day_start
-from rathaus.citydata.models import Aggregate, Datastream, Observation, Thing
+from rathaus.citydata.models import Aggregate, Dataset, Datastream, Observation, Thing
 
 MAX_BUCKETS = 10_000  # per request: a bit more than a year of hours
 MAX_RAW = 10_000  # raw observations in one series
@@ -145,3 +147,33 @@ def series_rows(series: Series) -> list[dict[str, Any]]:
         }
         for p in series.points
     ]
+
+
+# ---- what other pillars read (the strategy links a measure to open datasets) ---------------
+
+
+def dataset_refs(*, dataset_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """``{id: (title, page path)}`` of the published datasets of the catalogue among
+    ``dataset_ids``, in one query."""
+    ids = [pk for pk in {int(i) for i in dataset_ids} if 0 < pk < 2**63]
+    if not ids:
+        return {}
+    return {
+        pk: (title, reverse("opendata:dataset", kwargs={"slug": slug}))
+        for pk, title, slug in Dataset.objects.filter(pk__in=ids, published=True).values_list(
+            "pk", "title", "slug"
+        )
+    }
+
+
+def dataset_link_choices() -> list[tuple[int, str]]:
+    """``(id, title)`` of every published dataset of the catalogue, by title."""
+    return list(
+        Dataset.objects.filter(published=True).order_by("title", "pk").values_list("pk", "title")
+    )
+
+
+def datastream_published_count() -> int:
+    """How many sensor datastreams the platform publishes (strategy KPIs). Every datastream is
+    public: the SensorThings API serves all of them to anyone, without an account."""
+    return Datastream.objects.count()

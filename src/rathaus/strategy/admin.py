@@ -1,34 +1,41 @@
-"""Staff enter strategies and measures in the admin (audited) until the strategy's own pages
-exist (issue 12)."""
+"""Strategies and measures in the admin, to look up only: they are edited on the strategy's own
+pages (/strategie/verwaltung/), whose services keep the rules (roll-up of progress, slip reasons,
+weights) and write the audit log."""
 
 from __future__ import annotations
 
-from django import forms
+from typing import Any
+
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from django.http import HttpRequest
 
-from rathaus.core.admin import AuditedAdmin
-from rathaus.core.themes import MaskChoiceField, Theme
-from rathaus.strategy.models import Measure, Strategy
+from rathaus.strategy.models import Indicator, Measure, Strategy
 
 
-class MeasureForm(forms.ModelForm):  # type: ignore[type-arg]
-    themes_mask = MaskChoiceField(choices_class=Theme, label=_("Themen"))
+class LookUpOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    class Meta:
-        model = Measure
-        fields = ["strategies", "code", "title", "description", "themes_mask", "planned_budget"]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Strategy)
-class StrategyAdmin(AuditedAdmin):
-    list_display = ("name", "version", "slug")
-    prepopulated_fields = {"slug": ("name",)}
+class StrategyAdmin(LookUpOnly):
+    list_display = ("name", "version", "kind", "status", "slug")
 
 
 @admin.register(Measure)
-class MeasureAdmin(AuditedAdmin):
-    list_display = ("code", "title", "planned_budget")
-    search_fields = ("code", "title")
-    filter_horizontal = ("strategies",)
-    form = MeasureForm
+class MeasureAdmin(LookUpOnly):
+    list_display = ("code", "title", "status", "traffic_light", "progress")
+    list_filter = ("status", "traffic_light")
+    search_fields = ("code", "title", "external_id")
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(LookUpOnly):
+    list_display = ("code", "name", "strategy", "unit", "frequency")
+    search_fields = ("code", "name", "external_id")

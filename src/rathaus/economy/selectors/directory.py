@@ -680,3 +680,8 @@ def invitation_get_for_admin(
         if row.invitation.pk == invitation_id:
             return row.invitation
     raise Http404("no such invitation")
+
+
+def organisation_public_count() -> int:
+    """How many organisations the public directory lists (published entries; strategy KPIs)."""
+    return Organisation.objects.filter(status=EntryStatus.PUBLISHED).count()

@@ -4,6 +4,7 @@ cancelled events; department staff and administrators every event) and ``event_g
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from rathaus.accounts.models import User
@@ -226,3 +228,30 @@ def registration_form_choices() -> list[tuple[str, str]]:
     from rathaus.forms.selectors import form_list_published
 
     return [(form.slug, f"{form.title} ({form.slug})") for form in form_list_published()]
+
+
+# ---- what other pillars read (the strategy links a measure to events) ----------------------
+
+
+def event_refs(*, event_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """``{id: (title, page path)}`` of the public ones among ``event_ids``, in one query."""
+    ids = [pk for pk in {int(i) for i in event_ids} if 0 < pk < 2**63]
+    if not ids:
+        return {}
+    return {
+        pk: (title, reverse("economy:event_detail", kwargs={"slug": slug}))
+        for pk, title, slug in Event.objects.filter(
+            pk__in=ids, status__in=PUBLIC_STATUSES
+        ).values_list("pk", "title", "slug")
+    }
+
+
+def event_link_choices() -> list[tuple[int, str]]:
+    """``(id, "date title")`` of every public event, latest first (for other apps' choice
+    lists)."""
+    return [
+        (pk, f"{timezone.localtime(starts_at):%d.%m.%Y} {title}")
+        for pk, title, starts_at in Event.objects.filter(status__in=PUBLIC_STATUSES)
+        .order_by("-starts_at", "-pk")
+        .values_list("pk", "title", "starts_at")
+    ]

@@ -8,6 +8,7 @@ log, where ``services.applications`` writes every change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,7 +24,7 @@ from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import department_staff_required
 from rathaus.core.models import AuditEntry
 from rathaus.economy.selectors import directory as economy_directory
-from rathaus.funding.constants import CallStatus, Role
+from rathaus.funding.constants import GRANTED_STATUSES, CallStatus, Role
 from rathaus.funding.models import (
     Application,
     ApplicationDocument,
@@ -369,3 +370,53 @@ def organisation_choices(*, user: AnyUser, keep: list[int] | None = None) -> lis
             known.add(organisation_id)
             choices.append((organisation_id, _("Organisation #%(id)d") % {"id": organisation_id}))
     return choices
+
+
+# ---- what the strategy reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureFunding:
+    """A funding application that funds a measure of the strategy (the funding source of its
+    budget), as the strategy's pages show it."""
+
+    application_id: int
+    title: str
+    programme: str
+    status: str
+    status_label: str
+    amount_requested: Decimal
+    amount_granted: Decimal | None
+
+
+def applications_for_measures(
+    *, measure_ids: Iterable[int], granted_only: bool = False
+) -> dict[int, list[MeasureFunding]]:
+    """The applications funding each of these measures (measure id -> applications, newest
+    first; measures without one are left out), in one query. ``granted_only``: only those the
+    funder has said yes to (granted, running, closed)."""
+    ids = {int(i) for i in measure_ids}
+    if not ids:
+        return {}
+    links = (
+        ApplicationMeasure.objects.filter(measure_id__in=ids)
+        .select_related("application__call__programme")
+        .order_by("-application__created_at", "-application__pk")
+    )
+    if granted_only:
+        links = links.filter(application__status__in=GRANTED_STATUSES)
+    result: dict[int, list[MeasureFunding]] = {}
+    for link in links:
+        application = link.application
+        result.setdefault(int(link.measure_id), []).append(
+            MeasureFunding(
+                application_id=application.pk,
+                title=str(application),
+                programme=application.call.programme.name,
+                status=application.status,
+                status_label=status_label(application.status),
+                amount_requested=application.requested_funding,
+                amount_granted=application.granted_amount,
+            )
+        )
+    return result

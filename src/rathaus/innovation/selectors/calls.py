@@ -6,6 +6,7 @@ names and functions, never accounts), the amendments, and the organisations of t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -289,4 +291,31 @@ def user_is_juror(*, user: Any) -> bool:
     """Whether ``user`` sits on the jury of any call (the list page links their work)."""
     return bool(
         user.is_authenticated and JuryMember.objects.filter(user_id=user.pk, active=True).exists()
+    )
+
+
+# ---- what other pillars read (the strategy links a measure to competitions) ----------------
+
+
+def call_refs(*, call_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """``{id: (title, page path)}`` of the published ones (not drafts) among ``call_ids``, in
+    one query."""
+    ids = [pk for pk in {int(i) for i in call_ids} if 0 < pk < 2**63]
+    if not ids:
+        return {}
+    return {
+        pk: (title, reverse("innovation:call_detail", kwargs={"slug": slug}))
+        for pk, title, slug in Call.objects.filter(pk__in=ids)
+        .exclude(status=CallStatus.DRAFT)
+        .values_list("pk", "title", "slug")
+    }
+
+
+def call_link_choices() -> list[tuple[int, str]]:
+    """``(id, title)`` of every call that is not a draft, newest first (for other apps' choice
+    lists)."""
+    return list(
+        Call.objects.exclude(status=CallStatus.DRAFT)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "title")
     )

@@ -153,11 +153,13 @@ class Command(BaseCommand):
             "innovation competitions: "
             + ", ".join(f"{count} {what}" for what, count in competition.items())
         )
-        strategy = strategy_demo.load()
+        strategy = strategy_demo.load(staff=department, publish_states=False)
+        funding = funding_demo.load(staff=department)
+        # published after the funding demo: its applications are part of a measure's state
+        strategy["states published"] = strategy_demo.publish(staff=department)
         self.stdout.write(
             "strategy: " + ", ".join(f"{count} {what}" for what, count in strategy.items())
         )
-        funding = funding_demo.load(staff=department)
         self.stdout.write(
             "funding: " + ", ".join(f"{count} {what}" for what, count in funding.items())
         )
