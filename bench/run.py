@@ -29,6 +29,11 @@ same run (these machines are noisy; ratios hold, absolute numbers do not).
 10. Funding register (bench/funding.py): the deadline calendar (first page, the iCal feed) and
    the matching of calls at 5,000 programmes, 20,000 calls and 2,000 applications on
    PostgreSQL and SQLite, next to a naive version that filters and sorts in Python.
+11. Strategy dashboard (bench/strategy.py): the public dashboard of a strategy with 500
+   measures, 3,000 milestones and 200 KPIs with 10 years of monthly values (first page,
+   filtered, a later KPI page, a measure's and a KPI's page) with queries per request, on
+   PostgreSQL and SQLite, next to a naive dashboard that reads the live tables with a query per
+   measure and per KPI and renders the same template.
 """
 
 from __future__ import annotations
@@ -241,6 +246,9 @@ def main() -> None:
     from bench import funding
 
     funds = funding.main()
+    from bench import strategy
+
+    progress = strategy.main()
     runs = (
         searched,
         submitted,
@@ -251,6 +259,7 @@ def main() -> None:
         ecosystem,
         competitions,
         funds,
+        progress,
     )
     skipped = sum(0 if "postgresql" in r else 1 for r in runs)
     say(

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from rathaus.accounts.models import User
+from rathaus.core.money import CENT
 from rathaus.core.themes import Theme, mask_of
 from rathaus.funding.constants import (
     ApplicantType,
@@ -40,7 +41,6 @@ from rathaus.funding.models import (
     Duty,
     Programme,
 )
-from rathaus.funding.money import CENT
 from rathaus.strategy.models import Measure
 
 DEMO_NOTE = "Demo-Eintrag: Angaben vereinfacht, vor Verwendung an der Quelle prüfen."

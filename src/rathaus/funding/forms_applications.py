@@ -11,11 +11,11 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.money import AmountField
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 from rathaus.forms.uploads import accepted_types, size_text, types_text
 from rathaus.funding.constants import ApplicationStatus, DocumentKind, GoDecision, Level, Role
 from rathaus.funding.models import Application
-from rathaus.funding.money import AmountField
 from rathaus.funding.services.applications import (
     ApplicationData,
     ApplicationError,

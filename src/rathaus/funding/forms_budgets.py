@@ -12,9 +12,9 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.money import AmountField
 from rathaus.funding.constants import DutyKind
 from rathaus.funding.models import BudgetLine, Duty
-from rathaus.funding.money import AmountField
 from rathaus.funding.services.budgets import (
     REMIND_DAYS_MAX,
     YEAR_MAX,

@@ -11,9 +11,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from rathaus.core.money import parse_amount
 from rathaus.core.themes import MaskChoiceField, Theme, values_of
 from rathaus.funding.constants import ApplicantType, Level, Region
-from rathaus.funding.money import parse_amount
 from rathaus.funding.selectors.calendar import DEFAULT_MONTHS, CalendarFilters
 from rathaus.funding.selectors.matching import (
     MatchProfile,

@@ -12,6 +12,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from rathaus.core.csvimport import CsvUploadField
+from rathaus.core.money import AmountField
 from rathaus.core.themes import MaskChoiceField, Theme
 from rathaus.funding.constants import (
     ApplicantType,
@@ -22,8 +24,6 @@ from rathaus.funding.constants import (
     Region,
 )
 from rathaus.funding.models import Call, Programme
-from rathaus.funding.money import AmountField
-from rathaus.funding.services.csv_io import MAX_BYTES
 from rathaus.funding.services.programmes import (
     COMMON_ZONES,
     CallData,
@@ -433,17 +433,6 @@ class CallForm(ProblemsMixin):
 
 
 # ---- the CSV import --------------------------------------------------------------------------
-
-
-class CsvUploadField(forms.FileField):
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        upload = super().clean(data, initial)
-        if upload and upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                _("Die Datei ist größer als 5 MB. Bitte teilen Sie sie in mehrere Dateien auf."),
-                code="too_large",
-            )
-        return upload
 
 
 class ImportForm(forms.Form):

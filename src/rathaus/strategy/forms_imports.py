@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from rathaus.funding.forms_programmes import CsvUploadField
+from rathaus.core.csvimport import CsvUploadField
 
 KIND_CHOICES = [
     ("measures", gettext_lazy("Maßnahmen (measures.csv)")),

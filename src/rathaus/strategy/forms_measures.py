@@ -11,8 +11,8 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.money import AmountField
 from rathaus.core.themes import MaskChoiceField, Theme
-from rathaus.funding.money import AmountField
 from rathaus.strategy.constants import (
     MeasureStatus,
     MilestoneStatus,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rathaus.funding.money import CENT
+from rathaus.core.money import CENT
 
 
 def audit_value(value: Any) -> Any:

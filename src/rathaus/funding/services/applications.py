@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import department_staff_required, user_is_staff_member
+from rathaus.core.money import MAX_AMOUNT
 from rathaus.core.services import audit_entry_create
 from rathaus.economy.selectors.directory import organisation_names
 from rathaus.forms.uploads import UploadRejected, check_and_store, read_upload, upload_dir
@@ -48,7 +49,6 @@ from rathaus.funding.models import (
     Call,
     ConsortiumMember,
 )
-from rathaus.funding.money import MAX_AMOUNT
 from rathaus.funding.services import audit_value
 from rathaus.strategy.selectors import measures_by_id
 

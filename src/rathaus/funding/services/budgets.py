@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
+from rathaus.core.money import MAX_AMOUNT
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.funding.constants import DutyKind
 from rathaus.funding.models import Application, BudgetLine, Duty, default_reminder_days
-from rathaus.funding.money import MAX_AMOUNT
 from rathaus.funding.services import audit_value
 
 YEAR_MIN, YEAR_MAX = 2000, 2100

@@ -19,8 +19,8 @@ import again. The format, both ways:
 - Lists (``themes``, ``applicant_types``, ``regions``) are codes separated by ``|``:
   ``digitalisation|data|smart_city``.
 - Amounts and the rate are written the German way without thousands separators (``1234,56``);
-  the import reads "1.234,56 €", "1234,56" and "1234.56" (``money.parse_amount``: "1.234" is
-  one thousand two hundred and thirty-four).
+  the import reads "1.234,56 €", "1234,56" and "1234.56" (``core.money.parse_amount``:
+  "1.234" is one thousand two hundred and thirty-four).
 - Dates are written ``2027-03-15``; the import also reads ``15.03.2027``.
 - ``deadlines`` holds the call's deadlines in order, separated by `` | ``, each as the funder
   states it: local date and time, the IANA time zone, and after ``=`` an optional label:
@@ -36,7 +36,8 @@ file keeps the stored value. A calls file may name programmes created by the pro
 of the same run. The rules are the forms' (``services.programmes``): a deadline in the past
 only for a call with status closed, and so on. The whole of both files is checked first: if
 any row is wrong nothing is imported and every wrong row is reported with its line, column
-and reason. A file over 5 MB, or one that is not CSV text, is refused as a whole."""
+and reason. A file over 5 MB, or one that is not CSV text, is refused as a whole. The reading
+of the files and their cells is ``core.csvimport``, shared with the strategy's import."""
 
 from __future__ import annotations
 
@@ -55,7 +56,10 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import department_staff_required
-from rathaus.core.csvsafe import FORMULA_STARTS, csv_cell
+from rathaus.core import csvimport
+from rathaus.core.csvimport import CellError, CsvFileError, RowError, Table
+from rathaus.core.csvsafe import csv_cell
+from rathaus.core.money import amount_text
 from rathaus.core.themes import Theme, mask_of, values_of
 from rathaus.funding.constants import (
     ApplicantType,
@@ -66,7 +70,6 @@ from rathaus.funding.constants import (
     Region,
 )
 from rathaus.funding.models import Call, CallDeadline, Programme
-from rathaus.funding.money import amount_text, parse_amount
 from rathaus.funding.selectors.programmes import RegisterFilters, programme_search
 from rathaus.funding.services.programmes import (
     CallData,
@@ -86,7 +89,6 @@ from rathaus.funding.services.programmes import (
     programme_write,
 )
 
-MAX_BYTES = 5 * 1024 * 1024
 DELIMITER = ";"
 LIST_SEPARATOR = "|"
 DEADLINE_SEPARATOR = " | "
@@ -222,29 +224,6 @@ def calls_csv(*, filters: RegisterFilters | None = None) -> str:
 # ---- import: the result ----------------------------------------------------------------------
 
 
-class CsvFileError(Exception):
-    """A file that cannot be imported at all (too large, not CSV, no key column)."""
-
-    def __init__(self, message: str, *, file: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.file = file
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str  # "programmes" or "calls"
-    line: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = _("Zeile %(line)d") % {"line": self.line}
-        if self.column:
-            where += ", " + _("Spalte „%(column)s“") % {"column": self.column}
-        return f"{where}: {self.reason}"
-
-
 @dataclass
 class Counts:
     created: int = 0
@@ -274,129 +253,7 @@ class ImportResult:
         return not self.errors and not self.file_errors
 
 
-# ---- import: reading the files ---------------------------------------------------------------
-
-
-@dataclass
-class _Table:
-    file: str
-    rows: list[tuple[int, dict[str, str]]]  # (line, cells by known column)
-    ignored: list[str]  # the header's columns the import does not know
-    too_long: set[int]  # lines with more cells than the header
-
-
-def _decode(data: bytes, file: str) -> str:
-    if len(data) > MAX_BYTES:
-        raise CsvFileError(
-            _("Die Datei ist größer als 5 MB. Bitte teilen Sie sie in mehrere Dateien auf."),
-            file=file,
-        )
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise CsvFileError(
-            _(
-                "Das ist eine Excel-Datei, keine CSV-Datei. Bitte in Excel „Speichern unter“ "
-                "und „CSV UTF-8 (durch Trennzeichen getrennt)“ wählen."
-            ),
-            file=file,
-        )
-    if b"\x00" in data:
-        raise CsvFileError(
-            _("Das ist keine CSV-Datei (Binärdaten oder UTF-16). Bitte als CSV UTF-8 speichern."),
-            file=file,
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise CsvFileError(
-            _("Die Datei ist weder UTF-8 noch Windows-1252. Bitte als CSV UTF-8 speichern."),
-            file=file,
-        ) from None
-
-
-def _unquoted(value: str) -> str:
-    """A cell without the apostrophe the export puts before formula-like text."""
-    value = value.strip()
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
-        return value[1:]
-    return value
-
-
-def _header(line: str, delimiter: str) -> list[str]:
-    return [
-        name.strip().lstrip("\ufeff").strip()
-        for name in next(csv.reader([line], delimiter=delimiter))
-    ]
-
-
-def _read_table(data: bytes, *, file: str, key: str, known: tuple[str, ...]) -> _Table:
-    text = _decode(data, file)
-    first = text.split("\n", 1)[0].strip("\r")
-    if not first.strip():
-        raise CsvFileError(_("Die Datei ist leer oder ihre erste Zeile ist leer."), file=file)
-    delimiter = None
-    header: list[str] = []
-    for candidate in (";", ",", "\t"):  # the delimiter is the one that finds the key column
-        names = _header(first, candidate)
-        if key in [name.lower() for name in names] and len(names) > len(header):
-            delimiter, header = candidate, names
-    if delimiter is None:
-        raise CsvFileError(
-            _(
-                "Das ist keine CSV-Datei dieses Imports: Die erste Zeile muss die Spaltennamen "
-                "enthalten, darunter „%(key)s“ (getrennt durch ; oder ,)."
-            )
-            % {"key": key},
-            file=file,
-        )
-    lowered = [name.lower() for name in header]
-    doubled = sorted({name for name in lowered if name and lowered.count(name) > 1})
-    if doubled:
-        raise CsvFileError(
-            _("Die Spalte „%(column)s“ steht mehrmals in der ersten Zeile.")
-            % {"column": doubled[0]},
-            file=file,
-        )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, dict[str, str]]] = []
-    too_long: set[int] = set()
-    try:
-        next(reader)
-        previous = reader.line_num
-        for cells in reader:
-            line, previous = previous + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            rows.append(
-                (
-                    line,
-                    {
-                        name: _unquoted(cells[index]) if index < len(cells) else ""
-                        for index, name in enumerate(lowered)
-                        if name in known
-                    },
-                )
-            )
-            if any(cell.strip() for cell in cells[len(header) :]):
-                too_long.add(line)
-    except csv.Error as error:
-        raise CsvFileError(
-            _("Die Datei ist als CSV nicht lesbar (Zeile %(line)d): %(error)s")
-            % {"line": reader.line_num, "error": error},
-            file=file,
-        ) from None
-    ignored = [name for name in header if name and name.lower() not in known]
-    return _Table(file=file, rows=rows, ignored=ignored, too_long=too_long)
-
-
 # ---- import: reading the cells ---------------------------------------------------------------
-
-
-class _CellError(ValueError):
-    pass
 
 
 def _choice(text: str, choices: type[Any], *, default: str = "") -> str:
@@ -406,7 +263,7 @@ def _choice(text: str, choices: type[Any], *, default: str = "") -> str:
     for value, label in choices.choices:
         if lowered in (str(value).lower(), str(label).lower()):
             return str(value)
-    raise _CellError(
+    raise CellError(
         _("„%(text)s“ ist kein möglicher Wert (möglich: %(values)s).")
         % {"text": text, "values": ", ".join(choices.values)}
     )
@@ -417,34 +274,12 @@ def _mask(text: str, choices: type[Any]) -> int:
     return mask_of([value for value in values if value], choices)
 
 
-def _amount(text: str) -> Any:
-    if not text:
-        return None
-    try:
-        return parse_amount(text)
-    except ValueError as error:
-        raise _CellError(str(error)) from None
-
-
-def _date(text: str) -> date | None:
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 (a date, no zone)
-        except ValueError:
-            continue
-    raise _CellError(
-        _("„%(text)s“ ist kein Datum (Beispiel: 2027-03-15 oder 15.03.2027).") % {"text": text}
-    )
-
-
 def _whole_number(text: str) -> int | None:
     if not text:
         return None
     cleaned = text.replace(".", "").replace(" ", "")
     if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) < 10):
-        raise _CellError(_("„%(text)s“ ist keine ganze Zahl.") % {"text": text})
+        raise CellError(_("„%(text)s“ ist keine ganze Zahl.") % {"text": text})
     return int(cleaned)
 
 
@@ -454,7 +289,7 @@ def _time(text: str) -> time:
             return datetime.strptime(text, pattern).time()  # noqa: DTZ007 (a local time)
         except ValueError:
             continue
-    raise _CellError(_("„%(text)s“ ist keine Uhrzeit (Beispiel: 17:00).") % {"text": text})
+    raise CellError(_("„%(text)s“ ist keine Uhrzeit (Beispiel: 17:00).") % {"text": text})
 
 
 def parse_deadlines(text: str) -> list[DeadlineData]:
@@ -465,7 +300,7 @@ def parse_deadlines(text: str) -> list[DeadlineData]:
         when, _sep, label = entry.partition("=")
         parts = when.split()
         if len(parts) not in (2, 3):
-            raise _CellError(
+            raise CellError(
                 _(
                     "Frist %(number)d („%(entry)s“): Bitte als „Datum Uhrzeit Zeitzone=Bezeichnung“ "
                     "angeben, z. B. 2027-03-15 17:00 Europe/Brussels=Skizze."
@@ -473,10 +308,10 @@ def parse_deadlines(text: str) -> list[DeadlineData]:
                 % {"number": number, "entry": entry}
             )
         try:
-            day = _date(parts[0])
+            day = csvimport.parse_date(parts[0])
             moment = _time(parts[1])
-        except _CellError as error:
-            raise _CellError(
+        except CellError as error:
+            raise CellError(
                 _("Frist %(number)d: %(reason)s") % {"number": number, "reason": error}
             ) from None
         assert day is not None  # noqa: S101 (parts[0] is not empty)
@@ -488,27 +323,6 @@ def parse_deadlines(text: str) -> list[DeadlineData]:
             )
         )
     return deadlines
-
-
-def _cells(
-    row: dict[str, str],
-    parsers: dict[str, Callable[[str], Any]],
-    *,
-    file: str,
-    line: int,
-    errors: list[RowError],
-) -> dict[str, Any]:
-    """The row's cells read by the parsers of their columns (only columns in the file); a
-    cell that cannot be read is left out, its error added to ``errors``."""
-    values: dict[str, Any] = {}
-    for column, parse in parsers.items():
-        if column not in row:
-            continue
-        try:
-            values[column] = parse(row[column])
-        except _CellError as error:
-            errors.append(RowError(file, line, column, str(error)))
-    return values
 
 
 def _further(errors: list[RowError], more: list[RowError]) -> list[RowError]:
@@ -531,12 +345,12 @@ PROGRAMME_PARSERS: dict[str, Callable[[str], Any]] = {
     "themes": lambda text: _mask(text, Theme),
     "applicant_types": lambda text: _mask(text, ApplicantType),
     "regions": lambda text: _mask(text, Region),
-    "rate_max": _amount,
-    "amount_min": _amount,
-    "amount_max": _amount,
+    "rate_max": csvimport.parse_amount,
+    "amount_min": csvimport.parse_amount,
+    "amount_max": csvimport.parse_amount,
     "legal_basis": _text_cell,
     "source_url": _text_cell,
-    "last_checked": _date,
+    "last_checked": csvimport.parse_date,
     "description": _text_cell,
 }
 CALL_PARSERS: dict[str, Callable[[str], Any]] = {
@@ -544,10 +358,10 @@ CALL_PARSERS: dict[str, Callable[[str], Any]] = {
     "programme_code": _text_cell,
     "title": _text_cell,
     "status": lambda text: _choice(text, CallStatus, default=CallStatus.FORTHCOMING),
-    "opens_on": _date,
+    "opens_on": csvimport.parse_date,
     "deadline_model": lambda text: _choice(text, DeadlineModel, default=DeadlineModel.SINGLE),
     "deadlines": parse_deadlines,
-    "budget": _amount,
+    "budget": csvimport.parse_amount,
     "expected_grants": _whole_number,
     "url": _text_cell,
     "notes": _text_cell,
@@ -613,29 +427,8 @@ def _call_errors(problems: list[Problem], data: CallData, *, line: int) -> list[
     return errors
 
 
-def _too_long(file: str, line: int) -> RowError:
-    return RowError(
-        file,
-        line,
-        "",
-        _(
-            "Die Zeile hat mehr Spalten als die erste Zeile (steht ein Trennzeichen im Text "
-            "ohne Anführungszeichen?)."
-        ),
-    )
-
-
-def _duplicate(file: str, column: str, line: int, first: int) -> RowError:
-    return RowError(
-        file,
-        line,
-        column,
-        _("Derselbe Schlüssel steht schon in Zeile %(line)d.") % {"line": first},
-    )
-
-
 def _import_programmes(
-    table: _Table, *, actor: User | None, result: ImportResult, progress: Callable[[str], None]
+    table: Table, *, actor: User | None, result: ImportResult, progress: Callable[[str], None]
 ) -> dict[str, Programme | None]:
     """Check and write the programme rows. Returns the file's codes (lower case) with their
     programme, or ``None`` for a rejected row."""
@@ -646,13 +439,15 @@ def _import_programmes(
         if count % 100 == 0:
             progress(_("Programme: %(count)d Zeilen geprüft") % {"count": count})
         errors: list[RowError] = []
-        values = _cells(row, PROGRAMME_PARSERS, file="programmes", line=line, errors=errors)
+        values = csvimport.cells(
+            row, PROGRAMME_PARSERS, file="programmes", line=line, errors=errors
+        )
         if line in table.too_long:
-            errors.append(_too_long("programmes", line))
+            errors.append(csvimport.too_long("programmes", line))
         key = row.get("code", "").strip().lower()
         duplicate = bool(key) and key in seen
         if duplicate:
-            errors.append(_duplicate("programmes", "code", line, seen[key]))
+            errors.append(csvimport.duplicate("programmes", "code", line, seen[key]))
         elif key:
             seen[key] = line
         stored = existing.get(key) if key else None
@@ -725,7 +520,7 @@ def _call_programme(
 
 
 def _import_calls(
-    table: _Table,
+    table: Table,
     *,
     actor: User | None,
     result: ImportResult,
@@ -745,13 +540,13 @@ def _import_calls(
         if count % 100 == 0:
             progress(_("Aufrufe: %(count)d Zeilen geprüft") % {"count": count})
         errors: list[RowError] = []
-        values = _cells(row, CALL_PARSERS, file="calls", line=line, errors=errors)
+        values = csvimport.cells(row, CALL_PARSERS, file="calls", line=line, errors=errors)
         if line in table.too_long:
-            errors.append(_too_long("calls", line))
+            errors.append(csvimport.too_long("calls", line))
         key = row.get("identifier", "").strip().lower()
         duplicate = bool(key) and key in seen
         if duplicate:
-            errors.append(_duplicate("calls", "identifier", line, seen[key]))
+            errors.append(csvimport.duplicate("calls", "identifier", line, seen[key]))
         elif key:
             seen[key] = line
         stored = existing.get(key) if key else None
@@ -809,7 +604,7 @@ def register_import(
     say = progress or (lambda message: None)
     now = now or timezone.now()
     result = ImportResult()
-    tables: dict[str, _Table] = {}
+    tables: dict[str, Table] = {}
     for name, data, key, known in (
         ("programmes", programmes, "code", PROGRAMME_COLUMNS),
         ("calls", calls, "identifier", CALL_COLUMNS),
@@ -817,7 +612,7 @@ def register_import(
         if data is None:
             continue
         try:
-            tables[name] = _read_table(data, file=name, key=key, known=known)
+            tables[name] = csvimport.read_table(data, file=name, key=key, known=known)
         except CsvFileError as error:
             result.file_errors.append(error)
             continue

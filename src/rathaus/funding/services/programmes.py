@@ -36,6 +36,7 @@ from django.utils.translation import ngettext
 
 from rathaus.accounts.models import User
 from rathaus.accounts.selectors import department_staff_required
+from rathaus.core.money import CENT, MAX_AMOUNT
 from rathaus.core.services import audit_entry_create
 from rathaus.core.themes import Theme
 from rathaus.funding.constants import (
@@ -47,7 +48,6 @@ from rathaus.funding.constants import (
     Region,
 )
 from rathaus.funding.models import Call, CallDeadline, Programme
-from rathaus.funding.money import CENT, MAX_AMOUNT
 from rathaus.funding.services import audit_value
 
 # the zones offered in the form; any other IANA name may be typed

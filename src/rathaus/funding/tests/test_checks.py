@@ -35,7 +35,7 @@ def test_amounts_are_read_as_people_write_them(text: str, language: str, expecte
 
     from django.utils import translation
 
-    from rathaus.funding.money import parse_amount
+    from rathaus.core.money import parse_amount
 
     with translation.override(language):
         assert parse_amount(text) == Decimal(expected)
@@ -44,7 +44,7 @@ def test_amounts_are_read_as_people_write_them(text: str, language: str, expecte
 def test_fifty_comma_thousand_is_ambiguous_in_german_and_says_how_to_write_it() -> None:
     from django.utils import translation
 
-    from rathaus.funding.money import parse_amount
+    from rathaus.core.money import parse_amount
 
     with translation.override("de"), pytest.raises(ValueError, match="nicht eindeutig"):
         parse_amount("50,000")

@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rathaus.core.csvsafe import csv_cell
+from rathaus.core.money import amount_text
 from rathaus.funding.charts import funds_chart
 from rathaus.funding.forms_budgets import BudgetLineForm, DutyDoneForm, DutyForm
 from rathaus.funding.models import Application, Duty, default_reminder_days
-from rathaus.funding.money import amount_text
 from rathaus.funding.selectors.budgets import (
     BudgetPage,
     budget_page,

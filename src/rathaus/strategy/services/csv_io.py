@@ -4,10 +4,10 @@ equal to what is stored changes nothing ("unchanged", no audit entry), so import
 file twice is harmless. All or nothing: the whole file is checked first; if any row is wrong,
 nothing is saved and every wrong row is reported with its line, column and reason.
 
-The reading is the funding register's (``funding.services.csv_io``): UTF-8 with or without a
-byte order mark (failing that Windows-1252), ``;`` (German Excel), ``,`` or a tab between the
-columns (recognised from the header row), at most 5 MB, an Excel workbook or binary data
-refused with a clear message. The first row names the columns (any order, case ignored;
+The reading is shared with the funding register's import (``core.csvimport``): UTF-8 with or
+without a byte order mark (failing that Windows-1252), ``;`` (German Excel), ``,`` or a tab
+between the columns (recognised from the header row), at most 5 MB, an Excel workbook or
+binary data refused with a clear message. The first row names the columns (any order, case ignored;
 unknown columns are ignored and reported). Text a spreadsheet would take for a formula may
 carry an apostrophe in front (``'=...``, as our exports write it): the import takes it off.
 A column missing from the file keeps the stored value; an empty cell in a column that is there
@@ -40,7 +40,7 @@ empties the value.
 - ``planned_start``, ``planned_end``, ``actual_start``, ``actual_end``: ``2026-03-15`` or
   ``15.03.2026``;
 - ``planned_budget``, ``spent_budget`` in euros: ``1.234,56 €``, ``1234,56`` or ``1234.56``
-  (``funding.money.parse_amount``);
+  (``core.money.parse_amount``);
 - ``office`` the responsible office's name, exactly as in the directory of offices (optional).
 
 Other properties of a measure (responsible person, partners, districts, links) are kept as
@@ -84,20 +84,9 @@ from django.utils.translation import override
 
 from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import office_public_list
-from rathaus.funding.money import MAX_AMOUNT
-from rathaus.funding.services.csv_io import (
-    MAX_BYTES,
-    CsvFileError,
-    RowError,
-    _amount,
-    _CellError,
-    _cells,
-    _date,
-    _duplicate,
-    _read_table,
-    _Table,
-    _too_long,
-)
+from rathaus.core import csvimport
+from rathaus.core.csvimport import MAX_BYTES, CellError, CsvFileError, RowError, Table
+from rathaus.core.money import MAX_AMOUNT
 from rathaus.strategy.constants import (
     MeasureStatus,
     ObservationSource,
@@ -218,21 +207,21 @@ def _percent(text: str) -> int | None:
     if not cleaned:
         return None
     if not (cleaned.isascii() and cleaned.lstrip("-").isdigit() and len(cleaned) < 8):
-        raise _CellError(_("„%(text)s“ ist keine ganze Zahl.") % {"text": text})
+        raise CellError(_("„%(text)s“ ist keine ganze Zahl.") % {"text": text})
     number = int(cleaned)
     if not 0 <= number <= 100:
-        raise _CellError(
+        raise CellError(
             _("%(number)d %% geht nicht: erlaubt sind 0 bis 100 %%.") % {"number": number}
         )
     return number
 
 
 def _budget(text: str) -> Decimal | None:
-    amount: Decimal | None = _amount(text)
+    amount: Decimal | None = csvimport.parse_amount(text)
     if amount is not None and amount < 0:
-        raise _CellError(_("Bitte keinen negativen Betrag angeben."))
+        raise CellError(_("Bitte keinen negativen Betrag angeben."))
     if amount is not None and amount > MAX_AMOUNT:
-        raise _CellError(_("Der Betrag ist zu groß."))
+        raise CellError(_("Der Betrag ist zu groß."))
     return amount
 
 
@@ -255,7 +244,7 @@ def _choice_of(text: str, names: dict[str, str], *, shown: str) -> str:
         return ""
     value = names.get(text.casefold())
     if value is None:
-        raise _CellError(
+        raise CellError(
             _("„%(text)s“ ist kein möglicher Wert (möglich: %(values)s).")
             % {"text": text, "values": shown}
         )
@@ -302,7 +291,7 @@ _MONTH_GERMAN = re.compile(r"^(\d{1,2})[./](\d{4})$")
 def _period(text: str) -> date:
     """A day of the period, or a month ("2025-03", "03.2025") or a year ("2025")."""
     if not text:
-        raise _CellError(_("Bitte den Zeitraum angeben (z. B. 2025-01-01 oder 2025)."))
+        raise CellError(_("Bitte den Zeitraum angeben (z. B. 2025-01-01 oder 2025)."))
     try:
         if _YEAR.match(text):
             return date(int(text), 1, 1)
@@ -318,7 +307,7 @@ def _period(text: str) -> date:
         day = _date_or_none(text)
         if day is not None:
             return day
-    raise _CellError(
+    raise CellError(
         _("„%(text)s“ ist kein Zeitraum (Beispiele: 2025-01-01, 01.01.2025, 2025-03 oder 2025).")
         % {"text": text}
     )
@@ -326,21 +315,21 @@ def _period(text: str) -> date:
 
 def _date_or_none(text: str) -> date | None:
     try:
-        return _date(text)
-    except _CellError:
+        return csvimport.parse_date(text)
+    except CellError:
         return None
 
 
 def _number(text: str) -> Decimal:
     """A value as people write it: "1.234,5" or "1,5" (German), "1234.5" or "1,234.5"
     (English). German wins where both fit: "1.234" is one thousand two hundred and
-    thirty-four (as ``funding.money.parse_amount`` reads it), "1,5" one and a half."""
+    thirty-four (as ``core.money.parse_amount`` reads it), "1,5" one and a half."""
     cleaned = text.replace("\u00a0", "").replace(" ", "")
     if not cleaned:
-        raise _CellError(_("Bitte einen Wert angeben."))
+        raise CellError(_("Bitte einen Wert angeben."))
     body = cleaned.lstrip("+-")
     if not body or not all(c.isdigit() or c in ".," for c in body) or not body[0].isdigit():
-        raise _CellError(_("„%(text)s“ ist keine Zahl (Beispiel: 1.234,5).") % {"text": text})
+        raise CellError(_("„%(text)s“ ist keine Zahl (Beispiel: 1.234,5).") % {"text": text})
     commas, dots = body.count(","), body.count(".")
     if commas and dots:  # the later one is the decimal separator
         thousands, decimal = (".", ",") if body.rfind(",") > body.rfind(".") else (",", ".")
@@ -357,12 +346,12 @@ def _number(text: str) -> Decimal:
         or (thousands and thousands in fraction)
         or (len(groups) > 1 and (len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:])))
     ):
-        raise _CellError(_("„%(text)s“ ist keine Zahl (Beispiel: 1.234,5).") % {"text": text})
+        raise CellError(_("„%(text)s“ ist keine Zahl (Beispiel: 1.234,5).") % {"text": text})
     normal = "".join(groups) + ("." + fraction if fraction else "")
     try:
         number = Decimal(normal)
     except InvalidOperation:
-        raise _CellError(
+        raise CellError(
             _("„%(text)s“ ist keine Zahl (Beispiel: 1.234,5).") % {"text": text}
         ) from None
     return -number if cleaned.startswith("-") else number
@@ -378,7 +367,7 @@ def _flag(text: str) -> bool:
         return False
     if lowered in _YES:
         return True
-    raise _CellError(
+    raise CellError(
         _("„%(text)s“ ist weder ja noch nein (möglich: ja, nein, true, false, 1, 0).")
         % {"text": text}
     )
@@ -397,10 +386,10 @@ MEASURE_PARSERS: dict[str, Callable[[str], Any]] = {
     "traffic_light": _traffic_light,
     "reason": _text,
     "progress": _percent,
-    "planned_start": _date,
-    "planned_end": _date,
-    "actual_start": _date,
-    "actual_end": _date,
+    "planned_start": csvimport.parse_date,
+    "planned_end": csvimport.parse_date,
+    "actual_start": csvimport.parse_date,
+    "actual_end": csvimport.parse_date,
     "planned_budget": _budget,
     "spent_budget": _budget,
     "office": _text,
@@ -620,7 +609,7 @@ def _check_key(row: _MeasureRow, lookups: _MeasureLookups, seen_codes: dict[str,
             )
         )
     elif code in seen_codes:
-        row.errors.append(_duplicate("measures", "code", line, seen_codes[code]))
+        row.errors.append(csvimport.duplicate("measures", "code", line, seen_codes[code]))
     else:
         seen_codes[code] = line
     if not values.get("title"):
@@ -867,7 +856,7 @@ def _check_weights(rows: list[_MeasureRow], lookups: _MeasureLookups) -> None:
                 )
 
 
-def _check_measures(table: _Table, lookups: _MeasureLookups) -> tuple[list[_MeasureRow], set[str]]:
+def _check_measures(table: Table, lookups: _MeasureLookups) -> tuple[list[_MeasureRow], set[str]]:
     """Every row read and checked on its own and against the others; nothing written.
     Returns the rows and the external ids (lower case) the file names as parents."""
     rows: list[_MeasureRow] = []
@@ -877,15 +866,15 @@ def _check_measures(table: _Table, lookups: _MeasureLookups) -> tuple[list[_Meas
     seen_codes: dict[str, int] = {}
     for line, cells in table.rows:
         errors: list[RowError] = []
-        values = _cells(cells, MEASURE_PARSERS, file="measures", line=line, errors=errors)
+        values = csvimport.cells(cells, MEASURE_PARSERS, file="measures", line=line, errors=errors)
         if line in table.too_long:
-            errors.append(_too_long("measures", line))
+            errors.append(csvimport.too_long("measures", line))
         row = _MeasureRow(
             line=line, key=values.get("external_id", ""), values=values, errors=errors
         )
         key = row.key.casefold()
         if key in earlier:
-            errors.append(_duplicate("measures", "external_id", line, earlier[key].line))
+            errors.append(csvimport.duplicate("measures", "external_id", line, earlier[key].line))
         row.stored = lookups.by_external.get(key) if key else None
         _check_key(row, lookups, seen_codes)
         _check_parent(row, lookups, earlier, keys_in_file)
@@ -1030,7 +1019,7 @@ def _write_measures(
 
 
 def _import_observations(
-    table: _Table,
+    table: Table,
     *,
     actor: User | None,
     result: ImportResult,
@@ -1045,9 +1034,11 @@ def _import_observations(
         if count % 100 == 0:
             progress(_("Messwerte: %(count)d Zeilen verarbeitet") % {"count": count})
         errors: list[RowError] = []
-        values = _cells(cells, OBSERVATION_PARSERS, file="observations", line=line, errors=errors)
+        values = csvimport.cells(
+            cells, OBSERVATION_PARSERS, file="observations", line=line, errors=errors
+        )
         if line in table.too_long:
-            errors.append(_too_long("observations", line))
+            errors.append(csvimport.too_long("observations", line))
         key = values.get("indicator", "")
         indicator = indicators.get(key.casefold()) if key else None
         if not key:
@@ -1129,7 +1120,7 @@ class _Rollback(Exception):
 _REQUIRED = {"measures": ("external_id",), "observations": ("indicator", "period", "value")}
 
 
-def _missing_columns(table: _Table, kind: str) -> CsvFileError | None:
+def _missing_columns(table: Table, kind: str) -> CsvFileError | None:
     present = {name for _line, row in table.rows[:1] for name in row}
     missing = [name for name in _REQUIRED[kind] if table.rows and name not in present]
     if not missing:
@@ -1161,7 +1152,7 @@ def strategy_import(
         raise PermissionDenied
     say = progress or (lambda message: None)
     result = ImportResult()
-    tables: dict[str, _Table] = {}
+    tables: dict[str, Table] = {}
     for kind, data, key, known in (
         ("measures", measures, "external_id", MEASURE_COLUMNS),
         ("observations", observations, "indicator", OBSERVATION_COLUMNS),
@@ -1169,7 +1160,7 @@ def strategy_import(
         if data is None:
             continue
         try:
-            table = _read_table(data, file=kind, key=key, known=known)
+            table = csvimport.read_table(data, file=kind, key=key, known=known)
         except CsvFileError as error:
             result.file_errors.append(error)
             continue

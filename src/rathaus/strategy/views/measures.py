@@ -6,19 +6,22 @@ audit; a refusal (``StrategyError``) is shown at its field."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.accounts.views import actor_of, staff_page
+from rathaus.forms.uploads import sanitise_filename
 from rathaus.strategy.forms_measures import (
     FieldForm,
     MeasureFilterForm,
@@ -446,6 +449,41 @@ def milestone_edit(request: HttpRequest, milestone_id: int) -> HttpResponse:
     return _milestone_page(request, milestone.measure, milestone)
 
 
+EVIDENCE_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+@require_safe
+@staff_page
+def milestone_evidence(request: HttpRequest, milestone_id: int) -> HttpResponse:
+    """A milestone's evidence document, for its editors, always as a download."""
+    milestone = selectors.milestone_get_for_editor(user=request.user, milestone_id=milestone_id)
+    if not milestone.evidence_file:
+        raise Http404
+    name = PurePosixPath(milestone.evidence_file.name).name
+    suffix = PurePosixPath(name).suffix.lower()
+    try:
+        with milestone.evidence_file.open("rb") as handle:
+            content = handle.read()
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(
+        content, content_type=EVIDENCE_TYPES.get(suffix, "application/octet-stream")
+    )
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=sanitise_filename(name))
+        or "attachment"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
 ADMIN = "verwaltung/"
 urlpatterns: list[URLPattern] = [
     path(ADMIN, staff_home, name="staff_home"),
@@ -466,4 +504,9 @@ urlpatterns: list[URLPattern] = [
         name="milestone_create",
     ),
     path(ADMIN + "meilensteine/<int:milestone_id>/", milestone_edit, name="milestone_edit"),
+    path(
+        ADMIN + "meilensteine/<int:milestone_id>/nachweis/",
+        milestone_evidence,
+        name="milestone_evidence",
+    ),
 ]

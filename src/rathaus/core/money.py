@@ -1,7 +1,9 @@
 """Amounts and rates as people write them: "1.234,56 €", "1234,56", "1 234 EUR", "1234.56",
 "55 %". ``parse_amount`` reads them into a ``Decimal`` (two places) or raises ``ValueError``
-with a message in the user's language; ``amount_text`` writes one back the German way for CSV
-files ("1234,56")."""
+with a message in the user's language; ``AmountField`` is the form field that reads them,
+``amount_input_text`` shows one back in a form, ``amount_text`` writes one for CSV files
+("1234,56"). ``MAX_AMOUNT`` is the most a money column holds. Shared by the pillars' forms
+(funding, strategy) and the CSV imports (``core.csvimport``)."""
 
 from __future__ import annotations
 
