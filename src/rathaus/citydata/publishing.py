@@ -1000,68 +1000,75 @@ REFRESH_TOPIC = "citydata.open_data.refresh"
 
 def strategy_specs(report: PublishReport, force: bool) -> Iterator[DatasetSpec | Unchanged]:
     """One dataset per strategy with a published state: its measures and its KPI values as
-    last published (the public dashboard is the landing page)."""
+    last published (the public dashboard is the landing page). Its source is the strategy's
+    id, so a renamed strategy keeps its dataset; its address and landing page follow the
+    strategy's slug as it is now, never the snapshot's. A snapshot is read only to write the
+    files (when its publication is new)."""
     from rathaus.strategy.selectors.public import (
+        IndexEntry,
         indicator_rows,
         measure_rows,
-        published_strategies,
+        published_index,
+        state_of_publication,
     )
 
-    states = published_strategies()
-    if not states:  # nothing to say: most installations publish no strategy
+    entries = published_index()
+    if not entries:  # nothing to say: most installations publish no strategy
         return
     publisher = _publisher(STRATEGY_GENERATOR)
     base = settings.SITE_URL.rstrip("/")
-    for state in states:
-        strategy = state.strategy
-        source = f"{STRATEGY_PREFIX}{state.strategy_id}"
+    for entry in entries:
+        strategy = entry.strategy
+        source = f"{STRATEGY_PREFIX}{entry.strategy_id}"
         # a publication never changes: its number (and the settings that end up in the
-        # files and metadata) is all a file depends on
-        fingerprint = f"publication:{state.pk}:{base}:{publisher.pk}"
-        name = f"{strategy['name']} {strategy['version']}".strip()
+        # files and metadata) is all a file depends on; the slug is in the files' links
+        fingerprint = f"publication:{entry.pk}:{entry.slug}:{base}:{publisher.pk}"
+        name = f"{strategy.get('name', '')} {strategy.get('version', '')}".strip()
+
+        def measures(entry: IndexEntry = entry) -> Iterator[list[object]]:
+            state = state_of_publication(pk=entry.pk, published_at=entry.published_at)
+            for row in measure_rows(state=state, slug=entry.slug, base_url=base):
+                yield [_cell(v) for v in row]
+
+        def indicators(entry: IndexEntry = entry) -> Iterator[list[object]]:
+            state = state_of_publication(pk=entry.pk, published_at=entry.published_at)
+            for row in indicator_rows(state=state):
+                yield [_cell(v) for v in row]
+
         yield DatasetSpec(
             source=source,
-            slug=f"strategie-{strategy['slug']}",
+            slug=f"strategie-{entry.slug}",
             title=f"Strategie {name}: Maßnahmen und Kennzahlen",
             title_en=f"Strategy {name}: measures and indicators",
             description=(
-                f"Der veröffentlichte Stand {state.number} vom "
-                f"{state.published_at.astimezone(timezone.get_current_timezone()):%d.%m.%Y} "
+                f"Der veröffentlichte Stand {entry.number} vom "
+                f"{entry.published_at.astimezone(timezone.get_current_timezone()):%d.%m.%Y} "
                 f"der Strategie „{name}“: die Maßnahmen mit Status, Ampel, Fortschritt, Terminen, "
                 "Budget und verantwortlicher Stelle (eine Zeile je Maßnahme) und die Werte der "
                 "Kennzahlen (eine Zeile je Kennzahl und Zeitraum, mit Ausgangs- und Zielwert)."
             ),
             description_en=(
-                f"Published state {state.number} of the strategy “{name}”: its measures "
+                f"Published state {entry.number} of the strategy “{name}”: its measures "
                 "(one row each) and the values of its indicators (one row per period)."
             ),
             publisher=publisher,
             themes=["GOVE"],
             keywords=["Strategie", "Maßnahmen", "Kennzahlen", "Digitalisierung"],
             accrual_periodicity="IRREG",
-            landing_page=site_url(reverse("strategy:dashboard", kwargs={"slug": strategy["slug"]})),
+            landing_page=site_url(reverse("strategy:dashboard", kwargs={"slug": entry.slug})),
             files=[
                 FileSpec(
                     "massnahmen.csv",
                     "Maßnahmen (CSV)",
                     "CSV",
-                    csv_writer(
-                        lambda state=state: (  # type: ignore[misc]
-                            [_cell(v) for v in row]
-                            for row in measure_rows(state=state, base_url=base)
-                        )
-                    ),
+                    csv_writer(measures),
                     fingerprint=fingerprint,
                 ),
                 FileSpec(
                     "kennzahlen.csv",
                     "Kennzahlen (CSV)",
                     "CSV",
-                    csv_writer(
-                        lambda state=state: (  # type: ignore[misc]
-                            [_cell(v) for v in row] for row in indicator_rows(state=state)
-                        )
-                    ),
+                    csv_writer(indicators),
                     fingerprint=fingerprint,
                 ),
             ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -363,6 +364,13 @@ class WeightsForm(ServiceErrorMixin):
 # ---- milestones ----------------------------------------------------------------------------
 
 
+def _evidence_help() -> str:
+    """The evidence field's hint, translated when it is shown (in the request's language)."""
+    return str(_("PDF, PNG oder JPEG, höchstens %(size)d MB")) % {
+        "size": EVIDENCE_MAX_BYTES // (1024 * 1024)
+    }
+
+
 class MilestoneForm(ServiceErrorMixin):
     title = forms.CharField(label=_("Titel"), max_length=300)
     planned_date = date_field(_("Geplant am"))
@@ -384,8 +392,7 @@ class MilestoneForm(ServiceErrorMixin):
     evidence_file = forms.FileField(
         label=_("Nachweis (Dokument)"),
         required=False,
-        help_text=_("PDF, PNG oder JPEG, höchstens %(size)d MB")
-        % {"size": EVIDENCE_MAX_BYTES // (1024 * 1024)},
+        help_text=lazy(_evidence_help, str)(),
         error_messages={"empty": _("Die Datei ist leer.")},
     )
     remove_evidence_file = forms.BooleanField(

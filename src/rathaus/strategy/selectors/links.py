@@ -76,10 +76,14 @@ def links_for_measures(*, measure_ids: Iterable[int]) -> dict[int, list[LinkRef]
     return result
 
 
-def partners_for_measures(*, measure_ids: Iterable[int]) -> dict[int, list[tuple[int, str, str]]]:
+def partners_for_measures(
+    *, measure_ids: Iterable[int], fallback_names: bool = True
+) -> dict[int, list[tuple[int, str, str]]]:
     """measure id -> its partner organisations as (organisation id, name, public profile
     path), by name. An organisation not (or no longer) published in the directory keeps its
-    place without a name of its own ("Organisation #12") and without a link. Two queries."""
+    place without a name of its own ("Organisation #12", or "" when not ``fallback_names``:
+    for what is stored, so the label is translated when shown) and without a link. Two
+    queries."""
     ids = _ids(measure_ids)
     if not ids:
         return {}
@@ -95,7 +99,7 @@ def partners_for_measures(*, measure_ids: Iterable[int]) -> dict[int, list[tuple
             name, slug = names[organisation_id]
             url = reverse("economy:organisation", kwargs={"slug": slug})
         else:
-            name = _("Organisation #%(id)d") % {"id": organisation_id}
+            name = _("Organisation #%(id)d") % {"id": organisation_id} if fallback_names else ""
             url = ""
         result.setdefault(measure_id, []).append((organisation_id, name, url))
     for partners in result.values():

@@ -105,12 +105,17 @@ def parent_field_choices(*, strategy: Strategy, field_id: int | None) -> list[tu
 # ---- measures ------------------------------------------------------------------------------
 
 
+def _with_stale_flag(measures: QuerySet[Measure]) -> QuerySet[Measure]:
+    """``is_stale`` on each measure, by the one definition of ``selectors.stale``."""
+    return measures.annotate(is_stale=Exists(stale_measures().filter(pk=OuterRef("pk"))))
+
+
 def _with_children(measures: QuerySet[Measure]) -> QuerySet[Measure]:
-    return measures.select_related("office", "responsible").prefetch_related(
-        Prefetch(
-            "children",
-            queryset=Measure.objects.select_related("office", "responsible").order_by("code"),
-        )
+    """The measures with their office, responsible person, ``is_stale`` and their sub-measures
+    (``children``, each with the same)."""
+    children = _with_stale_flag(Measure.objects.select_related("office", "responsible"))
+    return _with_stale_flag(measures.select_related("office", "responsible")).prefetch_related(
+        Prefetch("children", queryset=children.order_by("code"))
     )
 
 
@@ -243,15 +248,26 @@ def _person_label(person: User) -> str:
     return f"{name} ({person.email})" if name else person.email
 
 
-def responsible_choices(*, keep_user_id: int | None = None) -> list[tuple[int, str]]:
-    """Who can be responsible for a measure: active accounts of the administration
-    (department staff, administrators, members of an office), by name; and ``keep_user_id``
-    (who is responsible now)."""
-    staff = Q(is_active=True) & (
+def _administration_accounts() -> Q:
+    """Active accounts of the administration: department staff, administrators, members of an
+    office (not citizens, organisation members or jurors)."""
+    return Q(is_active=True) & (
         Q(role_assignments__role__in=(AccountRole.DEPARTMENT_STAFF, AccountRole.ADMINISTRATOR))
         | Q(memberships__isnull=False)
         | Q(is_superuser=True)
     )
+
+
+def user_is_administration_account(*, user_id: int) -> bool:
+    """Whether the account may be made responsible for a measure or owner of a KPI (the rule
+    of ``responsible_choices``); the services check it."""
+    return User.objects.filter(_administration_accounts(), pk=user_id).exists()
+
+
+def responsible_choices(*, keep_user_id: int | None = None) -> list[tuple[int, str]]:
+    """Who can be responsible for a measure: active accounts of the administration
+    (``_administration_accounts``), by name; and ``keep_user_id`` (who is responsible now)."""
+    staff = _administration_accounts()
     if keep_user_id is not None:
         staff |= Q(pk=keep_user_id)
     people = User.objects.filter(staff).distinct().order_by("last_name", "first_name", "email")

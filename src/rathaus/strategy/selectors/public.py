@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.db.models import Max, OuterRef, Subquery
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from rathaus.strategy.constants import (
     Direction,
@@ -172,19 +173,75 @@ def published_state(*, slug: str, stand: str | None = None) -> PublishedState:
     return _with_data(row)
 
 
-def published_strategies() -> list[PublishedState]:
-    """The newest published state of each strategy that has one, by name."""
+def state_of_publication(*, pk: int, published_at: datetime) -> PublishedState:
+    """The publication ``pk`` with its snapshot (as listed by ``published_index``); ``Http404``
+    when it is gone."""
+    return _with_data({"pk": pk, "published_at": published_at})
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A strategy's newest published state as the index lists it: what was published (name,
+    version, kind, description, counts) and the strategy's slug as it is now (its address)."""
+
+    pk: int
+    strategy_id: int
+    slug: str
+    number: int
+    published_at: datetime
+    strategy: Json
+    measure_count: int
+    indicator_count: int
+
+
+def published_index() -> list[IndexEntry]:
+    """The newest published state of each strategy that has one, by name, without parsing a
+    single snapshot: the database hands over only the snapshot's small parts (its
+    ``strategy`` and ``counts``). One query; a second one only for states published before
+    the snapshot carried its counts."""
     newest = (
         Publication.objects.filter(strategy=OuterRef("strategy"))
         .order_by("-number")
         .values("pk")[:1]
     )
-    rows = (
+    rows = list(
         Publication.objects.filter(pk=Subquery(newest))
         .order_by("strategy__name", "pk")
-        .values(*_META)
+        .values(
+            "pk",
+            "strategy_id",
+            "number",
+            "published_at",
+            "strategy__slug",
+            "data__strategy",
+            "data__counts",
+        )
     )
-    return [_with_data(row) for row in rows]
+    counts: dict[int, Json] = {
+        row["pk"]: row["data__counts"] for row in rows if isinstance(row["data__counts"], dict)
+    }
+    legacy = [row["pk"] for row in rows if row["pk"] not in counts]
+    if legacy:
+        for row in Publication.objects.filter(pk__in=legacy).values(
+            "pk", "data__measures", "data__indicators"
+        ):
+            counts[row["pk"]] = {
+                "measures": len(row["data__measures"] or []),
+                "indicators": len(row["data__indicators"] or []),
+            }
+    return [
+        IndexEntry(
+            pk=row["pk"],
+            strategy_id=row["strategy_id"],
+            slug=row["strategy__slug"],
+            number=row["number"],
+            published_at=row["published_at"],
+            strategy=row["data__strategy"] or {},
+            measure_count=int(counts[row["pk"]].get("measures") or 0),
+            indicator_count=int(counts[row["pk"]].get("indicators") or 0),
+        )
+        for row in rows
+    ]
 
 
 def publications_of(*, slug: str) -> tuple[Json, list[Json]]:
@@ -364,11 +421,21 @@ def _absolute(path: str, base: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
+def partner_name(partner: Json) -> str:
+    """A partner organisation's name; one not public in the directory is stored without a
+    name and called by its number here, in the reader's language."""
+    return str(partner.get("name") or _("Organisation #%(id)d") % {"id": partner["id"]})
+
+
 def measure_rows(
-    *, state: PublishedState, measures: list[Json] | None = None, base_url: str = ""
+    *,
+    state: PublishedState,
+    slug: str,
+    measures: list[Json] | None = None,
+    base_url: str = "",
 ) -> Iterator[list[object]]:
-    """One row per measure (header first): what the public sees of it, no person."""
-    slug = state.strategy["slug"]
+    """One row per measure (header first): what the public sees of it, no person. ``slug`` is
+    the strategy's slug now (the snapshot's may be an old one): the rows link to it."""
     yield list(MEASURE_COLUMNS)
     for m in measures if measures is not None else list(_tree_order(state)):
         milestones = m["milestones"]
@@ -394,7 +461,7 @@ def measure_rows(
             m["office"]["name"] if m["office"] else "",
             "; ".join(a["name"] for a in m["areas"]),
             "; ".join(m["fields"]),
-            "; ".join(p["name"] for p in m["partners"]),
+            "; ".join(partner_name(p) for p in m["partners"]),
             len(milestones),
             sum(1 for x in milestones if x["status"] == MilestoneStatus.DONE),
             sum(1 for x in milestones if x["slipped"]),

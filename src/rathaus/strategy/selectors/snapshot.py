@@ -27,7 +27,8 @@ from rathaus.strategy.models import (
 )
 
 # raised whenever the form of the snapshot changes, so readers can tell old ones apart
-SNAPSHOT_SCHEMA = 1
+# (2: "counts" at the top level; a partner not public in the directory has no name)
+SNAPSHOT_SCHEMA = 2
 
 Json = dict[str, Any]
 
@@ -185,8 +186,12 @@ def _links_partners_funding(
         for pk, refs in links_for_measures(measure_ids=measure_ids).items()
     }
     partners = {
-        pk: [{"id": org_id, "name": name, "url": url} for org_id, name, url in items]
-        for pk, items in partners_for_measures(measure_ids=measure_ids).items()
+        # no label for an organisation not public in the directory: the pages call it by its
+        # number in the reader's language, not in the publisher's
+        pk: [{"id": org_id, "name": name or None, "url": url} for org_id, name, url in items]
+        for pk, items in partners_for_measures(
+            measure_ids=measure_ids, fallback_names=False
+        ).items()
     }
     funding = {
         pk: [
@@ -420,6 +425,8 @@ def strategy_snapshot(*, strategy: Strategy, per_object: bool = False) -> Json:
         "fields": _fields(strategy, measures),
         "measures": measures,
         "indicators": indicators,
+        # read on their own by the public index (without parsing the rest)
+        "counts": {"measures": len(measures), "indicators": len(indicators)},
     }
 
 

@@ -9,11 +9,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
+from rathaus.accounts.selectors import user_is_department_staff
 from rathaus.core.services import audit_entry_create
 from rathaus.strategy.constants import AutoSource, Direction, Frequency, ObservationSource
 from rathaus.strategy.models import (
@@ -24,6 +26,8 @@ from rathaus.strategy.models import (
     ObservationCorrection,
     Strategy,
 )
+from rathaus.strategy.selectors.gate import strategy_staff_required, user_can_edit_indicator
+from rathaus.strategy.selectors.measures import user_is_administration_account
 from rathaus.strategy.services import StrategyError, audit_value, state_of
 
 # IndicatorObservation.value: max_digits=18, decimal_places=4
@@ -164,7 +168,9 @@ def observation_record(
     """Record the value of an indicator for the period ``period`` lies in (normalised to the
     period's first day by the indicator's frequency). Returns the observation and the outcome:
     ``"created"``, ``"corrected"`` (the value it replaced is kept in an
-    ``ObservationCorrection``) or ``"unchanged"`` (nothing written)."""
+    ``ObservationCorrection``) or ``"unchanged"`` (nothing written). An ``actor`` given must be
+    department staff or the indicator's owner (``PermissionDenied`` otherwise); ``None`` is the
+    platform itself (automatic values, the demo, an import run without an account)."""
     if source not in ObservationSource.values:
         raise StrategyError(_("Unbekannte Herkunft des Werts."), field="source")
     note = (note or "").strip()
@@ -172,6 +178,14 @@ def observation_record(
     with transaction.atomic():
         # the lock serialises concurrent recordings of the same indicator (no lost correction)
         indicator = Indicator.objects.select_for_update().filter(pk=indicator_id).first()
+        if actor is not None:
+            # staff or the indicator's owner; others learn nothing about the id (no probing)
+            if indicator is None and not user_is_department_staff(user=actor):
+                raise PermissionDenied
+            if indicator is not None and not user_can_edit_indicator(
+                user=actor, indicator=indicator
+            ):
+                raise PermissionDenied
         if indicator is None:
             raise StrategyError(_("Diese Kennzahl gibt es nicht."), code="not_found")
         if unit is not None and unit.strip() and not units_match(unit, indicator.unit):
@@ -384,6 +398,17 @@ def _clean_indicator(
     owner_id = data.owner_id
     if owner_id is not None and not User.objects.filter(pk=owner_id, is_active=True).exists():
         raise StrategyError(_("Verantwortlich kann nur ein aktives Konto sein."), field="owner")
+    unchanged = indicator is not None and indicator.owner_id == owner_id
+    if owner_id is not None and not unchanged:
+        # the rule of a measure's responsible person: only accounts of the administration
+        if not user_is_administration_account(user_id=owner_id):
+            raise StrategyError(
+                _(
+                    "Verantwortlich kann nur ein Konto der Verwaltung sein (Referat oder "
+                    "Mitglied eines Amts)."
+                ),
+                field="owner",
+            )
     field_id = data.field_id
     if (
         field_id is not None
@@ -433,6 +458,8 @@ def _audit_state(indicator: Indicator) -> dict[str, Any]:
 
 
 def indicator_create(*, actor: User, strategy_id: int, data: IndicatorData) -> Indicator:
+    """A new indicator of a strategy (department staff only)."""
+    strategy_staff_required(user=actor)
     with transaction.atomic():
         strategy = Strategy.objects.select_for_update().filter(pk=strategy_id).first()
         if strategy is None:
@@ -452,6 +479,8 @@ def indicator_create(*, actor: User, strategy_id: int, data: IndicatorData) -> I
 
 
 def indicator_update(*, actor: User, indicator_id: int, data: IndicatorData) -> Indicator:
+    """Change an indicator (department staff only; its owner enters observations only)."""
+    strategy_staff_required(user=actor)
     with transaction.atomic():
         indicator = (
             Indicator.objects.select_for_update()

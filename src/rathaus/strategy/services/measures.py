@@ -47,6 +47,7 @@ from rathaus.strategy.models import (
     Strategy,
 )
 from rathaus.strategy.selectors.gate import user_can_edit_measure
+from rathaus.strategy.selectors.measures import user_is_administration_account
 from rathaus.strategy.services import StrategyError, audit_value, state_of
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -516,14 +517,21 @@ def _measure_check(data: MeasureData, *, measure: Measure | None) -> Measure | N
         raise StrategyError(_("Diese Stelle gibt es nicht."), field="office_id")
     if data.responsible_id is not None:
         unchanged = measure is not None and measure.responsible_id == data.responsible_id
-        if (
-            not unchanged
-            and not User.objects.filter(pk=data.responsible_id, is_active=True).exists()
-        ):
-            raise StrategyError(
-                _("Diese Person gibt es nicht oder ihr Konto ist gesperrt."),
-                field="responsible_id",
-            )
+        if not unchanged:
+            if not User.objects.filter(pk=data.responsible_id, is_active=True).exists():
+                raise StrategyError(
+                    _("Diese Person gibt es nicht oder ihr Konto ist gesperrt."),
+                    field="responsible_id",
+                )
+            # the rule of the form's choices: only accounts of the administration
+            if not user_is_administration_account(user_id=data.responsible_id):
+                raise StrategyError(
+                    _(
+                        "Verantwortlich kann nur ein Konto der Verwaltung sein (Referat oder "
+                        "Mitglied eines Amts)."
+                    ),
+                    field="responsible_id",
+                )
     data.area_ids = _ids(data.area_ids)
     if len(data.area_ids) != Area.objects.filter(pk__in=data.area_ids).count():
         raise StrategyError(_("Bitte nur Gebiete aus der Liste wählen."), field="area_ids")
@@ -919,8 +927,10 @@ def _milestone_check(data: MilestoneData, *, measure: Measure, baseline: date) -
 
 def _evidence_checked(file: UploadedFile) -> str:
     """Check an evidence file like every upload (by its content: PDF, PNG or JPEG; size; virus
-    scan) and give its sanitised name. Evidence is public (it proves progress to the public),
-    so it is kept as a plain file of the milestone, not in the encrypted upload store."""
+    scan) and give its sanitised name. The document is for the measure's editors: they
+    download it from the measure's page (``strategy:milestone_evidence``, behind the measure's
+    gate); the public pages only say that a document is on file, they never link to it. It is
+    kept as a plain file of the milestone, not in the encrypted upload store."""
     try:
         token, meta = check_and_store(
             file, max_bytes=EVIDENCE_MAX_BYTES, media_types=EVIDENCE_TYPES

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_states() -> None:
     state_clear_cache()
 
 

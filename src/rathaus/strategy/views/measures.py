@@ -37,6 +37,8 @@ from rathaus.strategy.selectors.gate import (
     strategy_get_for_staff,
     strategy_staff_required,
 )
+from rathaus.strategy.selectors.kpis import indicators_of_owner
+from rathaus.strategy.selectors.stale import measure_is_stale
 from rathaus.strategy.services import StrategyError
 from rathaus.strategy.services.measures import (
     field_create,
@@ -53,6 +55,9 @@ from rathaus.strategy.services.measures import (
 )
 
 PAGE_SIZE = 25
+# the start page has three lists: "my measures" (``seite``), stale entries and "my KPIs"
+STALE_PAGE = "seite_veraltet"
+INDICATOR_PAGE = "seite_kennzahlen"
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -98,12 +103,18 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 @require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Staff: every strategy with its pages, their own measures, every stale entry. A person
-    responsible for measures (not staff): their measures and which of them are stale."""
+    responsible for measures or owner of KPIs (not staff): their measures, which of them are
+    stale, and their KPIs. Everyone else: 403. Three lists, three page parameters."""
     user = request.user
     staff = user_is_department_staff(user=user)
-    if not staff and not selectors.user_has_measures(user=user):
+    indicators = indicators_of_owner(user=user)
+    if not staff and not selectors.user_has_measures(user=user) and not indicators.exists():
         raise PermissionDenied
     mine = Paginator(selectors.my_measures(user=user), PAGE_SIZE).get_page(request.GET.get("seite"))
+    stale = Paginator(selectors.stale_for_user(user=user), PAGE_SIZE).get_page(
+        request.GET.get(STALE_PAGE)
+    )
+    my_indicators = Paginator(indicators, PAGE_SIZE).get_page(request.GET.get(INDICATOR_PAGE))
     return render(
         request,
         "strategy/measures/home.html",
@@ -113,8 +124,24 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "previous_url": _query(request, seite=mine.number - 1) if mine.has_previous() else "",
             "next_url": _query(request, seite=mine.number + 1) if mine.has_next() else "",
-            "stale": selectors.stale_for_user(user=user)[:50],
-            "stale_count": selectors.stale_for_user(user=user).count(),
+            "stale": stale,
+            "stale_previous_url": (
+                _query(request, **{STALE_PAGE: stale.number - 1}) if stale.has_previous() else ""
+            ),
+            "stale_next_url": (
+                _query(request, **{STALE_PAGE: stale.number + 1}) if stale.has_next() else ""
+            ),
+            "my_indicators": my_indicators,
+            "indicators_previous_url": (
+                _query(request, **{INDICATOR_PAGE: my_indicators.number - 1})
+                if my_indicators.has_previous()
+                else ""
+            ),
+            "indicators_next_url": (
+                _query(request, **{INDICATOR_PAGE: my_indicators.number + 1})
+                if my_indicators.has_next()
+                else ""
+            ),
         },
     )
 
@@ -364,6 +391,7 @@ def measure_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
             "details": details,
             "form": form,
             "staff": user_is_department_staff(user=request.user),
+            "stale": measure_is_stale(measure=measure),
         },
         failed=bool(form.errors),
     )

@@ -13,8 +13,10 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
@@ -23,6 +25,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from rathaus.core.csvsafe import csv_cell
+from rathaus.core.errors import error_response
+from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.strategy import charts
 from rathaus.strategy.constants import LinkKind, MeasureStatus
 from rathaus.strategy.selectors import public as selectors
@@ -31,6 +35,21 @@ from rathaus.strategy.selectors.public import MeasureFilters, PublishedState
 MEASURES_PER_PAGE = 20
 INDICATORS_PER_PAGE = 10
 PUBLICATIONS_PER_PAGE = 25
+
+
+# ---- rate limits (as the funding register's pages and exports) --------------------------------
+
+
+def _pages_limited(request: HttpRequest) -> bool:
+    return ratelimit_exceeded(
+        scope="strategy-pages", key=client_address(request), rate=settings.RATELIMIT_CITYDATA
+    )
+
+
+def _export_limited(request: HttpRequest) -> bool:
+    return ratelimit_exceeded(
+        scope="strategy-export", key=client_address(request), rate=settings.RATELIMIT_EXPORT
+    )
 
 
 # ---- filters --------------------------------------------------------------------------------
@@ -104,9 +123,13 @@ def _day(value: str | None) -> date | None:
 
 
 def _measure_view(measure: dict[str, Any]) -> dict[str, Any]:
-    """A measure as the templates show it: dates as dates, words for every code."""
+    """A measure as the templates show it: dates as dates, words for every code, every
+    partner with a name."""
     return {
         **measure,
+        "partners": [
+            {**partner, "name": selectors.partner_name(partner)} for partner in measure["partners"]
+        ],
         "status_label": selectors.status_label(measure["status"]),
         "light_label": selectors.light_label(measure["traffic_light"]),
         "light_symbol": selectors.light_symbol(measure["traffic_light"]),
@@ -133,9 +156,9 @@ def _milestone_view(milestone: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _measure_url(state: PublishedState, code: str, draft: bool) -> str:
+def _measure_url(state: PublishedState, slug: str, code: str, draft: bool) -> str:
     if not draft:
-        return reverse("strategy:measure", kwargs={"slug": state.strategy["slug"], "code": code})
+        return reverse("strategy:measure", kwargs={"slug": slug, "code": code})
     try:  # a draft's measure has no public page yet: the editors' list of the measures
         return reverse("strategy:measure_list", kwargs={"strategy_id": state.strategy_id})
     except NoReverseMatch:
@@ -143,13 +166,13 @@ def _measure_url(state: PublishedState, code: str, draft: bool) -> str:
 
 
 def _timeline(
-    state: PublishedState, measures: list[dict[str, Any]], draft: bool
+    state: PublishedState, slug: str, measures: list[dict[str, Any]], draft: bool
 ) -> charts.Timeline:
     rows = [
         charts.TimelineRow(
             code=m["code"],
             title=m["title"],
-            url=_measure_url(state, m["code"], draft),
+            url=_measure_url(state, slug, m["code"], draft),
             status_label=selectors.status_label(m["status"]),
             planned_start=_day(m["planned_start"]),
             planned_end=_day(m["planned_end"]),
@@ -228,10 +251,12 @@ def _page(items: list[Any], size: int, number: str | None) -> Page[Any]:
 
 
 def dashboard_context(
-    request: HttpRequest, state: PublishedState, *, draft: bool = False
+    request: HttpRequest, state: PublishedState, *, draft: bool = False, slug: str | None = None
 ) -> dict[str, Any]:
     """What the dashboard template needs, for a published state or (``draft``) for a
-    snapshot of the current draft."""
+    snapshot of the current draft. ``slug`` is the strategy's slug now: every link is built
+    from it, never from the snapshot's (which a rename leaves behind); a draft's snapshot is
+    the strategy now, so its own slug is current."""
     form = MeasureFilterForm(request.GET or None, state=state)
     filters = form.filters()
     measures = selectors.measures_filtered(state=state, filters=filters)
@@ -239,7 +264,7 @@ def dashboard_context(
     shown = [_measure_view(m) for m in page.object_list]
     indicator_page = _page(state.indicators, INDICATORS_PER_PAGE, request.GET.get("kseite"))
     stand = request.GET.get("stand", "") if not draft else ""
-    slug = state.strategy["slug"]
+    slug = slug or state.strategy["slug"]
     open_data = ""
     if not draft:
         from rathaus.citydata.publishing import strategy_dataset_path
@@ -257,7 +282,7 @@ def dashboard_context(
         "total_measures": len(state.measures),
         "page": page,
         "measures": shown,
-        "timeline": _timeline(state, list(page.object_list), draft) if shown else None,
+        "timeline": _timeline(state, slug, list(page.object_list), draft) if shown else None,
         "indicator_page": indicator_page,
         "indicators": [{"indicator": i, "chart": _chart(i)} for i in indicator_page.object_list],
         "page_prefix": "?" + _query(request, (*FILTER_KEYS, "stand", "kseite")) + "&seite=",
@@ -275,26 +300,30 @@ def dashboard_context(
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """The strategies and EU projects with a published state."""
-    states = selectors.published_strategies()
+    """The strategies and EU projects with a published state (no snapshot is parsed)."""
+    if _pages_limited(request):
+        return error_response(request, 429)
     rows = [
         {
-            "state": state,
-            "strategy": state.strategy,
-            "kind_label": selectors.kind_label(state.strategy["kind"]),
-            "measures": len(state.measures),
-            "indicators": len(state.indicators),
+            "state": entry,
+            "strategy": entry.strategy,
+            "slug": entry.slug,
+            "kind_label": selectors.kind_label(entry.strategy.get("kind", "")),
+            "measures": entry.measure_count,
+            "indicators": entry.indicator_count,
         }
-        for state in states
+        for entry in selectors.published_index()
     ]
     return render(request, "strategy/public/index.html", {"rows": rows})
 
 
 @require_safe
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    if _pages_limited(request):
+        return error_response(request, 429)
     stand = request.GET.get("stand")
     state = selectors.published_state(slug=slug, stand=stand)
-    context = dashboard_context(request, state)
+    context = dashboard_context(request, state, slug=slug)
     context["older"] = bool(stand) and state.number < selectors.publication_count(
         strategy_id=state.strategy_id
     )
@@ -304,6 +333,8 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def measure(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """Everything public of one measure in a published state."""
+    if _pages_limited(request):
+        return error_response(request, 429)
     state = selectors.published_state(slug=slug, stand=request.GET.get("stand"))
     item = state.measures_by_code.get(code)
     if item is None:
@@ -331,7 +362,7 @@ def measure(request: HttpRequest, slug: str, code: str) -> HttpResponse:
                 {**link, "kind_label": selectors.label(LinkKind, link["kind"])}
                 for link in item["links"]
             ],
-            "timeline": _timeline(state, [item, *state.children.get(code, [])], False),
+            "timeline": _timeline(state, slug, [item, *state.children.get(code, [])], False),
             "indicators": selectors.indicators_of_measure(state=state, code=code),
             "stand_query": _query(request, (), stand=stand),
             "slug": slug,
@@ -342,6 +373,8 @@ def measure(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @require_safe
 def indicator(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """One KPI with its chart and the full table of its values and corrections."""
+    if _pages_limited(request):
+        return error_response(request, 429)
     state = selectors.published_state(slug=slug, stand=request.GET.get("stand"))
     item = state.indicators_by_code.get(code)
     if item is None:
@@ -385,6 +418,8 @@ def indicator(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 @require_safe
 def publications(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published state of the strategy, newest first, each with its date and note."""
+    if _pages_limited(request):
+        return error_response(request, 429)
     strategy, rows = selectors.publications_of(slug=slug)
     page = _page(rows, PUBLICATIONS_PER_PAGE, request.GET.get("seite"))
     return render(
@@ -418,21 +453,25 @@ def _csv_response(rows: Iterable[list[object]], filename: str) -> StreamingHttpR
 
 
 @require_safe
-def measures_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def measures_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The measures of a published state (with the dashboard's filters, if any), one row
     each."""
+    if _export_limited(request):
+        return error_response(request, 429)
     state = selectors.published_state(slug=slug, stand=request.GET.get("stand"))
     filters = MeasureFilterForm(request.GET or None, state=state).filters()
     measures = selectors.measures_filtered(state=state, filters=filters)
     rows = selectors.measure_rows(
-        state=state, measures=measures, base_url=request.build_absolute_uri("/")
+        state=state, slug=slug, measures=measures, base_url=request.build_absolute_uri("/")
     )
     return _csv_response(rows, f"{slug}-massnahmen-stand-{state.number}.csv")
 
 
 @require_safe
-def indicators_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def indicators_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The KPI values of a published state in long format: one row per KPI and period."""
+    if _export_limited(request):
+        return error_response(request, 429)
     state = selectors.published_state(slug=slug, stand=request.GET.get("stand"))
     return _csv_response(
         selectors.indicator_rows(state=state), f"{slug}-kennzahlen-stand-{state.number}.csv"
