@@ -16,7 +16,7 @@ What is shared is the file and the cell, not the columns or the rules of a pilla
   ``parse_date`` and ``parse_amount`` are the parsers of dates and amounts; ``too_long`` and
   ``duplicate`` are the errors of a row with too many cells and of a repeated key.
 - ``CsvUploadField`` is the upload field of the import forms (refusing a file over 5 MB
-  before it is read).
+  before it is read); ``ImportCommand`` the frame of the ``rathaus import-*`` commands.
 
 The messages are German source strings for gettext, like the rest of the project."""
 
@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from rathaus.core import money
@@ -284,3 +288,91 @@ class CsvUploadField(forms.FileField):
                 code="too_large",
             )
         return upload
+
+
+class ImportCommand(BaseCommand):
+    """The frame of the ``rathaus import-*`` commands: one option per CSV file (``files``:
+    option name -> help), ``--check`` and ``--actor``, reading the files, and the summary
+    every import prints (rows created, updated, unchanged and rejected per file, every
+    rejected row with its line, column and reason, the time taken); exit status 1 when
+    anything was rejected."""
+
+    files: dict[str, str] = {}
+    # the word for "updated" per file, where it is another one ("corrected")
+    changed_words: dict[str, str] = {}
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        for name, help_text in self.files.items():
+            parser.add_argument(f"--{name}", type=Path, help=help_text)
+        parser.add_argument(
+            "--check", action="store_true", help="check the files only, save nothing"
+        )
+        parser.add_argument(
+            "--actor", default="", help="e-mail address of the staff account to record"
+        )
+
+    def read_files(self, options: dict[str, Any]) -> dict[str, bytes | None]:
+        """The bytes of each file given (None for those not given), announcing each."""
+        if all(options[name] is None for name in self.files):
+            raise CommandError(
+                "give " + ", ".join(f"--{name} FILE" for name in self.files) + " or both"
+            )
+        contents: dict[str, bytes | None] = {}
+        for name in self.files:
+            path = options[name]
+            if path is None:
+                contents[name] = None
+                continue
+            self.stdout.write(f"reading {path} ({name}) ...")
+            try:
+                contents[name] = path.read_bytes()
+            except OSError as error:
+                raise CommandError(f"cannot read {path}: {error}") from None
+        return contents
+
+    def actor(self, options: dict[str, Any]) -> Any:
+        """The account named by ``--actor`` (None without one)."""
+        if not options["actor"]:
+            return None
+        actor = get_user_model().objects.filter(email__iexact=options["actor"]).first()
+        if actor is None:
+            raise CommandError(f"no account with the address {options['actor']}")
+        return actor
+
+    def progress(self, message: str) -> None:
+        self.stdout.write(f"  {message}")
+
+    def finish(
+        self,
+        result: Any,
+        *,
+        started: float,
+        options: dict[str, Any],
+        labels: dict[str, Any],
+    ) -> None:
+        """Print the summary of an import's ``result`` (``file_errors``, ``errors``,
+        ``notes``, ``ok`` and the counts per file as attributes named like the files) and
+        end: status 1 if anything was rejected."""
+        for error in result.file_errors:
+            self.stderr.write(f"{labels[error.file]}: {error.message}")
+        if not result.file_errors:
+            for name in self.files:
+                if options[name] is None:
+                    continue
+                counts = getattr(result, name)
+                changed = self.changed_words.get(name, "updated")
+                self.stdout.write(
+                    f"{name}: {counts.created} created, {counts.updated} {changed}, "
+                    f"{counts.unchanged} unchanged, {counts.rejected} rejected"
+                )
+            for row_error in result.errors:
+                self.stderr.write(f"  {labels[row_error.file]}, {row_error}")
+            for note in result.notes:
+                self.stdout.write(f"  {note}")
+            self.stdout.write(f"in {time.monotonic() - started:.1f} s")
+        if not result.ok:
+            raise CommandError("nothing imported: the files have errors (listed above)")
+        if options["check"]:
+            self.stdout.write("checked only: nothing saved")
+        else:
+            self.stdout.write(self.style.SUCCESS("imported"))

@@ -21,7 +21,7 @@ class StrategyStatus(models.TextChoices):
 class MeasureStatus(models.TextChoices):
     PLANNED = "planned", _("geplant")
     RUNNING = "running", _("läuft")
-    DONE = "done", _("abgeschlossen")
+    DONE = "done", pgettext_lazy("measure status", "abgeschlossen")
     STOPPED = "stopped", _("gestoppt")
     DELAYED = "delayed", _("verzögert")
 

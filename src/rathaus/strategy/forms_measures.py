@@ -26,6 +26,7 @@ from rathaus.strategy.models import FieldOfAction, Measure, Milestone, Strategy
 from rathaus.strategy.services import StrategyError
 from rathaus.strategy.services.measures import (
     EVIDENCE_MAX_BYTES,
+    MEASURE_FIELDS,
     STAFF_ONLY,
     FieldData,
     MeasureData,
@@ -261,29 +262,7 @@ class MeasureForm(ServiceErrorMixin):
     def initial_from(
         measure: Measure, *, partner_ids: list[int], link_ids: dict[str, list[int]]
     ) -> dict[str, Any]:
-        names = (
-            "code",
-            "title",
-            "description",
-            "parent_id",
-            "weight",
-            "external_id",
-            "office_id",
-            "responsible_id",
-            "themes_mask",
-            "status",
-            "traffic_light",
-            "status_reason",
-            "progress",
-            "progress_mode",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "planned_budget",
-            "spent_budget",
-        )
-        initial = {name: getattr(measure, name) for name in names}
+        initial = {name: getattr(measure, name) for name in MEASURE_FIELDS}
         initial["external_id"] = measure.external_id or ""
         initial["strategy_ids"] = list(measure.strategies.values_list("pk", flat=True))
         initial["field_ids"] = list(measure.fields_of_action.values_list("pk", flat=True))
