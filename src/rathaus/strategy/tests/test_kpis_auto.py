@@ -40,6 +40,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _services(online: int, offline: int) -> None:
+    """A catalogue of exactly these services (the test session may hold the whole LeiKa
+    catalogue, imported once by the catalogue's tests; the test's transaction restores it)."""
+    Service.objects.all().delete()
     for n in range(online + offline):
         Service.objects.create(
             leika_key=f"9910201300{n:04d}",
@@ -62,6 +65,7 @@ def _auto(plan: dict[str, Any], personas: dict[str, Any], source: str, **kwargs:
 
 
 def test_catalogue_share_online_counts_maturity_3_and_above(db: None) -> None:
+    _services(online=0, offline=0)
     assert service_online_share_percent() is None  # an empty catalogue measures nothing
     _services(online=3, offline=1)
     assert Service.objects.filter(ozg_maturity__gte=3).count() == 3
