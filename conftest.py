@@ -44,6 +44,21 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows (core.ratelimit): a test's requests all fall in one,
+    so that a limit is not reset by the clock crossing a minute while the test runs.
+    Regression: test_pages_and_downloads_are_rate_limited_also_when_answered_304 failed once
+    on a busy CI machine (304 where 429 was due)."""
+    import time
+    import types
+
+    from rathaus.core import ratelimit
+
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture(autouse=True)
 def _temporary_media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Uploads and generated files (the open-data catalogue's, seed-demo's) go to a folder
     of the test's own, never into the real RATHAUS_STORAGE_ROOT (var/media)."""
