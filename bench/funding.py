@@ -19,7 +19,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -408,23 +407,6 @@ def worker() -> None:
 # ---- the driver ------------------------------------------------------------------------------
 
 
-def run_database(label: str, url: str) -> dict[str, Any]:
-    say(f"funding: filling {label} ...")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "RATHAUS_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "rathaus.settings",
-    }
-    out = subprocess.run(
-        [sys.executable, __file__, "worker"], env=env, capture_output=True, text=True
-    )
-    sys.stderr.write(out.stderr)
-    out.check_returncode()
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
 def table(f: dict[str, Any]) -> list[str]:
     name = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[f["database"]]
     lines = [
@@ -444,24 +426,9 @@ def table(f: dict[str, Any]) -> list[str]:
 
 
 def main() -> dict[str, Any]:
-    from bench.run import WORK, postgres_fresh
+    from bench.run import on_both_databases
 
-    results: dict[str, Any] = {}
-    if postgres_fresh(POSTGRES_URL):
-        results["postgresql"] = run_database("PostgreSQL", POSTGRES_URL)
-    else:
-        say("funding: PostgreSQL not reachable, skipped")
-    (WORK / "funding-sqlite").mkdir(parents=True, exist_ok=True)
-    sqlite_file = WORK / "funding-sqlite" / "funding.sqlite3"
-    for leftover in WORK.glob("funding-sqlite/funding.sqlite3*"):
-        leftover.unlink()
-    results["sqlite"] = run_database("SQLite", f"sqlite:///{sqlite_file}")
-    for figures in results.values():
-        for line in table(figures):
-            say(line)
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "funding-results.json").write_text(json.dumps(results))
-    return results
+    return on_both_databases("funding", __file__, POSTGRES_URL, table)
 
 
 if __name__ == "__main__":

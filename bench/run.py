@@ -47,9 +47,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -102,6 +103,51 @@ def postgres_fresh(url: str) -> bool:
     except psycopg.OperationalError:
         return False
     return True
+
+
+def on_both_databases(
+    name: str,
+    script: str,
+    postgres_url: str,
+    table: Callable[[dict[str, Any]], list[str]],
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run ``script worker`` on a fresh PostgreSQL database (when one answers) and on a fresh
+    SQLite file, each in its own process that prints its figures as JSON on its last line;
+    print each database's ``table`` and keep the figures in ``WORK/<name>-results.json``."""
+
+    def run(label: str, url: str) -> dict[str, Any]:
+        print(f"{name}: filling {label} ...", file=sys.stderr, flush=True)
+        worker_env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "RATHAUS_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "rathaus.settings",
+            **(env or {}),
+        }
+        out = subprocess.run(
+            [sys.executable, script, "worker"], env=worker_env, capture_output=True, text=True
+        )
+        sys.stderr.write(out.stderr)
+        out.check_returncode()
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    results: dict[str, Any] = {}
+    if postgres_fresh(postgres_url):
+        results["postgresql"] = run("PostgreSQL", postgres_url)
+    else:
+        print(f"{name}: PostgreSQL not reachable, skipped", file=sys.stderr, flush=True)
+    folder = WORK / f"{name}-sqlite"
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(f"{name}.sqlite3*"):
+        leftover.unlink()
+    results["sqlite"] = run("SQLite", f"sqlite:///{folder / f'{name}.sqlite3'}")
+    for figures in results.values():
+        for line in table(figures):
+            print(line, file=sys.stderr, flush=True)
+    (WORK / f"{name}-results.json").write_text(json.dumps(results))
+    return results
 
 
 def prepare_database(env: dict[str, str]) -> None:

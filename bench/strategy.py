@@ -20,7 +20,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -367,25 +366,6 @@ def worker() -> None:
 # ---- the driver ------------------------------------------------------------------------------
 
 
-def run_database(label: str, url: str) -> dict[str, Any]:
-    say(f"strategy: filling {label} ...")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "RATHAUS_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "rathaus.settings",
-        # the measured client asks far more often than one visitor may
-        "RATHAUS_RATELIMIT_CITYDATA": "1000000/m",
-    }
-    out = subprocess.run(  # noqa: S603 - our own interpreter and file
-        [sys.executable, __file__, "worker"], env=env, capture_output=True, text=True
-    )
-    sys.stderr.write(out.stderr)
-    out.check_returncode()
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
 def table(f: dict[str, Any]) -> list[str]:
     name = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[f["database"]]
     lines = [
@@ -410,24 +390,12 @@ def table(f: dict[str, Any]) -> list[str]:
 
 
 def main() -> dict[str, Any]:
-    from bench.run import WORK, postgres_fresh
+    from bench.run import on_both_databases
 
-    results: dict[str, Any] = {}
-    if postgres_fresh(POSTGRES_URL):
-        results["postgresql"] = run_database("PostgreSQL", POSTGRES_URL)
-    else:
-        say("strategy: PostgreSQL not reachable, skipped")
-    (WORK / "strategy-sqlite").mkdir(parents=True, exist_ok=True)
-    sqlite_file = WORK / "strategy-sqlite" / "strategy.sqlite3"
-    for leftover in WORK.glob("strategy-sqlite/strategy.sqlite3*"):
-        leftover.unlink()
-    results["sqlite"] = run_database("SQLite", f"sqlite:///{sqlite_file}")
-    for figures in results.values():
-        for line in table(figures):
-            say(line)
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "strategy-results.json").write_text(json.dumps(results))
-    return results
+    # the measured client asks far more often than one visitor may
+    return on_both_databases(
+        "strategy", __file__, POSTGRES_URL, table, env={"RATHAUS_RATELIMIT_CITYDATA": "1000000/m"}
+    )
 
 
 if __name__ == "__main__":
