@@ -58,6 +58,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+SECRET_KEY_GENERATED = not env("RATHAUS_SECRET_KEY")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("RATHAUS_CSRF_TRUSTED_ORIGINS", [])
 
@@ -151,8 +152,38 @@ elif _db["ENGINE"] == "django.db.backends.postgresql" and envbool(
     # queries quote their values into the SQL and are never prepared. Off for a pooler in
     # transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
     _db.setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# A psycopg 3 connection pool per process (PostgreSQL only): RATHAUS_DB_POOL_MAX > 0 turns it on.
+# The pool replaces persistent connections (Django refuses both at once).
+DB_POOL_MAX = envint("RATHAUS_DB_POOL_MAX", 0)
+if DB_POOL_MAX > 0 and _db["ENGINE"] == "django.db.backends.postgresql":
+    from psycopg_pool import ConnectionPool
+
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(envint("RATHAUS_DB_POOL_MIN", 1), DB_POOL_MAX),
+        "max_size": DB_POOL_MAX,
+        "timeout": envint("RATHAUS_DB_POOL_TIMEOUT", 10),
+        # A connection is checked when it is taken: after a database restart the pool drops
+        # dead connections instead of failing one request with each of them.
+        "check": ConnectionPool.check_connection,
+    }
 DATABASES = {"default": _db}
+# A read replica (streaming replication) for the read-only selectors marked with
+# core.dbrouter.replica_reads: public catalogue, open data, dashboards. Writes, and every read
+# not so marked, stay on the primary. Tests mirror it to the default database.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    _replica = {**_db, **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)}
+    _replica["OPTIONS"] = {**_db.get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
+    if "pool" in _replica["OPTIONS"]:
+        _replica["CONN_MAX_AGE"] = 0
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["rathaus.core.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Sessions live in the database: every node reads them, none keeps them (expired ones are
+# removed daily by a periodic job).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # ---- cache (rate limits, axes) ---------------------------------------------
 CACHE_URL = env("RATHAUS_CACHE_URL")
@@ -297,11 +328,38 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("RATHAUS_STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(env("RATHAUS_STORAGE_ROOT", str(VAR_DIR / "media")))
+# Stored files (uploads, receipts, released documents, generated datasets, logos): a local
+# directory on one machine, S3-compatible object storage (django-storages) with several.
+# Everything in it is private: Rathaus serves each file through a view that checks who asks.
+STORAGE_BACKEND = env("RATHAUS_STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "filesystem":
+    _files: dict[str, Any] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    }
+elif STORAGE_BACKEND == "s3":
+    _files = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("RATHAUS_STORAGE_BUCKET", "rathaus"),
+            "endpoint_url": env("RATHAUS_STORAGE_ENDPOINT_URL"),
+            "access_key": env("RATHAUS_STORAGE_ACCESS_KEY"),
+            "secret_key": env("RATHAUS_STORAGE_SECRET_KEY"),
+            "region_name": env("RATHAUS_STORAGE_REGION", "eu-central-1"),
+            "addressing_style": env("RATHAUS_STORAGE_ADDRESSING", "path"),
+            "location": env("RATHAUS_STORAGE_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured("RATHAUS_STORAGE_BACKEND must be 'filesystem' or 's3'")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = Path(env("RATHAUS_STORAGE_ROOT", str(VAR_DIR / "media")))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -367,6 +425,28 @@ CELERY_TASK_DEFAULT_QUEUE = env("RATHAUS_CELERY_QUEUE", "rathaus")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+# A task a killed worker had taken comes back after this long (Redis broker); the outbox's own
+# lease brings its message back sooner (RATHAUS_OUTBOX_QUEUE_SECONDS).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("RATHAUS_CELERY_VISIBILITY_TIMEOUT", 3600)
+}
+# Celery beat schedules the outbox hand-over and the periodic jobs (core.tasks). RedBeat keeps
+# the schedule in Redis under a lock: run beat on every node, one of them schedules, another
+# takes over within RATHAUS_BEAT_LOCK_SECONDS after it died.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = env(
+    "RATHAUS_BEAT_REDIS_URL",
+    (CELERY_BROKER_URL if (CELERY_BROKER_URL or "").startswith("redis") else CACHE_URL) or "",
+)
+CELERY_REDBEAT_KEY_PREFIX = env("RATHAUS_BEAT_KEY_PREFIX", "rathaus:beat:")
+CELERY_REDBEAT_LOCK_TIMEOUT = envint("RATHAUS_BEAT_LOCK_SECONDS", 30)
+# Beat wakes at least this often to extend its lock, well within the lock's lifetime.
+CELERY_BEAT_MAX_LOOP_INTERVAL = max(1, min(5, CELERY_REDBEAT_LOCK_TIMEOUT // 3))
+# Beat retries Redis for this long before it gives up (a Redis restart must not end it).
+CELERY_REDBEAT_REDIS_OPTIONS = {"retry_period": 30}
+# With Celery: how often beat hands due outbox messages to the workers (seconds).
+OUTBOX_DISPATCH_SECONDS = float(env("RATHAUS_OUTBOX_DISPATCH_SECONDS", "1"))
 # Form drafts (what a person typed so far) are kept this many days after the last change.
 FORM_DRAFT_DAYS = envint("RATHAUS_FORM_DRAFT_DAYS", 30)
 # Submissions are kept this many days after their last step, unless their service says otherwise.
@@ -374,6 +454,9 @@ SUBMISSION_RETENTION_DAYS = envint("RATHAUS_SUBMISSION_RETENTION_DAYS", 3 * 365)
 # Uploads: "none" (no scan) or "clamd://host:3310" (ClamAV; forms.contrib.virusscan).
 VIRUS_SCANNER = env("RATHAUS_VIRUS_SCANNER", "none")
 OUTBOX_LEASE_SECONDS = envint("RATHAUS_OUTBOX_LEASE_SECONDS", 300)
+# With Celery: a message handed to the queue is handed over again after this long if no worker
+# has started it (a lost task); its delivery lease starts only when a worker takes it.
+OUTBOX_QUEUE_SECONDS = envint("RATHAUS_OUTBOX_QUEUE_SECONDS", 900)
 OUTBOX_MAX_ATTEMPTS = envint("RATHAUS_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_BASE_SECONDS = envint("RATHAUS_OUTBOX_BACKOFF_SECONDS", 30)
 OUTBOX_INPROCESS_WORKER = envbool("RATHAUS_INPROCESS_WORKER", DEMO)

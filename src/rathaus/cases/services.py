@@ -33,7 +33,7 @@ from rathaus.core.rotation import RotationReport
 from rathaus.core.services import audit_entry_create, outbox_message_create
 from rathaus.forms.rendering import applicant_name
 from rathaus.forms.selectors import definition_of
-from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
+from rathaus.forms.uploads import UploadRejected, check_and_store, upload_delete
 from rathaus.submissions.models import (
     ApiToken,
     Attachment,
@@ -488,7 +488,7 @@ def case_answer(*, case: Case, text: str, files: list[UploadedFile]) -> CaseMess
 
     def remove_files() -> None:
         for token, _meta in stored:
-            (upload_dir() / token).unlink(missing_ok=True)
+            upload_delete(token)
 
     try:
         for file in files:

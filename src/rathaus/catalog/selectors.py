@@ -22,6 +22,7 @@ from rathaus.catalog.models import (
 )
 from rathaus.catalog.services import SEARCH_WEIGHTS, SYNONYM_DOC_TYPE
 from rathaus.core import search
+from rathaus.core.dbrouter import replica_reads
 
 MAX_RESULTS = 1000  # a result list is for people: beyond this nobody pages
 
@@ -142,6 +143,7 @@ def services_as_dicts(services: list[Service]) -> list[dict[str, Any]]:
     ]
 
 
+@replica_reads
 def service_search(
     *, query: str, filters: ServiceFilters | None = None, offset: int = 0, limit: int = 20
 ) -> SearchResult:
@@ -195,6 +197,7 @@ def service_name_contains(*, query: str, limit: int = 20) -> list[Service]:
 # ---- pages ----------------------------------------------------------------------------------
 
 
+@replica_reads
 def service_get_public(*, leika_key: str) -> Service:
     service = (
         Service.objects.select_related("life_situation", "topic")
@@ -270,6 +273,7 @@ def location_get_public(*, location_id: int) -> Location:
     return location
 
 
+@replica_reads
 def catalogue_export() -> dict[str, Any]:
     """The whole catalogue as JSON-ready data (services, offices, locations)."""
     services = Service.objects.select_related("life_situation", "topic").order_by("leika_key")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts.models import Office, User
 from rathaus.citydata.constants import FORMATS, LICENSES, THEMES
 from rathaus.citydata.models import Dataset, DatasetKeyword, Distribution
+from rathaus.core.dbrouter import replica_reads
 from rathaus.core.search import fold
 from rathaus.core.services import audit_entry_create
 
@@ -140,6 +141,7 @@ def apply_filters(
     return queryset
 
 
+@replica_reads
 def dataset_search(
     *, filters: DatasetFilters, offset: int = 0, limit: int = 20
 ) -> tuple[list[Dataset], int]:
@@ -188,6 +190,7 @@ def publisher_counts(queryset: QuerySet[Dataset]) -> list[tuple[int, str, int]]:
     return [(row["publisher_id"], row["publisher__name"], row["n"]) for row in rows]
 
 
+@replica_reads
 def dataset_facets(*, filters: DatasetFilters) -> dict[str, list[FacetValue]]:
     """Counts for each filter, each over the datasets the other filters leave (so that a
     chosen theme still shows how many datasets the other themes have)."""
@@ -227,6 +230,7 @@ def publisher_choices() -> list[tuple[object, object]]:
     return list(rows)
 
 
+@replica_reads
 def dataset_get_public(*, slug: str) -> Dataset:
     dataset = with_related(datasets_published().filter(slug=slug)).first()
     if dataset is None:

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
         # Register the outbox handler that core itself provides (webhooks).
         from django.db.models.signals import post_migrate
 
-        from rathaus.core import handlers  # noqa: F401
+        from rathaus.core import checks, handlers  # noqa: F401
         from rathaus.core.db_triggers import ensure_triggers
 
         post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="rathaus.core.triggers")

@@ -1,10 +1,15 @@
-"""Prometheus metrics: request counts, latency histogram and the outbox backlog."""
+"""Prometheus metrics: request counts, latency histogram and the outbox backlog.
+
+A node with several gunicorn workers sets ``PROMETHEUS_MULTIPROC_DIR`` (an empty local
+directory per node, made empty at each start): every worker then writes its counts there
+and ``/metrics``, whichever worker answers, reports the sum of all of them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -52,3 +57,14 @@ class OutboxBacklogCollector(Collector):
 
 
 REGISTRY.register(OutboxBacklogCollector())
+
+
+def scrape_registry() -> CollectorRegistry:
+    """What ``/metrics`` reports: this process's registry, or with PROMETHEUS_MULTIPROC_DIR
+    the counts of every worker process of the node, and the backlog."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(OutboxBacklogCollector())
+    return registry

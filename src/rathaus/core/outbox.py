@@ -8,9 +8,14 @@ exponential backoff until ``max_attempts``, then the message is dead-lettered fo
 administrator to look at (Django admin, "Outbox").
 
 Two ways to run it:
-- ``rathaus worker``: claims and delivers in this process (or a thread of ``serve-demo``).
-- With CELERY_BROKER_URL: ``rathaus worker`` only claims and hands each message to a Celery
-  task (core.tasks), which delivers it under the same lease.
+- ``rathaus worker``: claims and delivers in this process (or a thread of ``serve-demo``), and
+  runs the periodic jobs.
+- With CELERY_BROKER_URL: Celery beat runs ``core.tasks.outbox_dispatch`` every second, which
+  marks due messages *queued* (with a lease of its own, RATHAUS_OUTBOX_QUEUE_SECONDS) and
+  hands each to the task ``core.tasks.outbox_deliver``. The task claims the message (the
+  delivery lease and the attempt count start there) and delivers it. A task that is lost
+  (its worker killed) leaves the message queued or in progress; when that lease expires the
+  next dispatch hands it over again. Beat also runs the periodic jobs, one task each.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -59,7 +64,7 @@ def periodic(seconds: float) -> Callable[[PeriodicJob], PeriodicJob]:
 def run_periodic(last_run: dict[str, float]) -> None:
     now = time.monotonic()
     for seconds, job in PERIODIC:
-        name = f"{job.__module__}.{job.__qualname__}"
+        name = job_name(job)
         if now - last_run.get(name, float("-inf")) >= seconds:
             last_run[name] = now
             try:
@@ -85,13 +90,19 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
 
+def _due(now: datetime) -> Q:
+    """Messages a worker may take now: pending and due, or whose lease (queued or in
+    progress) has expired."""
+    return Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
+        status__in=[OutboxStatus.QUEUED, OutboxStatus.IN_PROGRESS], leased_until__lt=now
+    )
+
+
 def claim_due(*, worker_id: str, limit: int = 10) -> list[int]:
     """Claim up to ``limit`` due messages for ``worker_id``; returns the claimed ids."""
     now = timezone.now()
     _dead_letter_expired_last_attempts(now)
-    due = Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
-        status=OutboxStatus.IN_PROGRESS, leased_until__lt=now
-    )
+    due = _due(now)
     candidates = list(
         OutboxMessage.objects.filter(due, attempts__lt=F("max_attempts"))
         .order_by("available_at", "id")
@@ -115,7 +126,47 @@ def claim_due(*, worker_id: str, limit: int = 10) -> list[int]:
     return claimed
 
 
-def _dead_letter_expired_last_attempts(now: object) -> None:
+def claim_one(*, message_id: int, worker_id: str) -> bool:
+    """Claim one message handed over by ``hand_over_due`` (or due anyway) for ``worker_id``.
+    False when it is delivered, dead, or held by another worker's live lease: a repeated or
+    late task then does nothing."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    won = OutboxMessage.objects.filter(
+        Q(status=OutboxStatus.QUEUED) | _due(now),
+        pk=message_id,
+        attempts__lt=F("max_attempts"),
+    ).update(
+        status=OutboxStatus.IN_PROGRESS,
+        lease_owner=worker_id,
+        leased_until=now + lease,
+        attempts=F("attempts") + 1,
+    )
+    return bool(won)
+
+
+def hand_over_due(*, limit: int = 500) -> list[int]:
+    """Mark up to ``limit`` due messages queued (for Celery) and return their ids. The queue
+    lease is long (RATHAUS_OUTBOX_QUEUE_SECONDS) and costs no attempt: a long queue delays
+    messages but never dead-letters them. Two dispatchers at once take different rows."""
+    now = timezone.now()
+    _dead_letter_expired_last_attempts(now)
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), attempts__lt=F("max_attempts"))
+            .order_by("available_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxStatus.QUEUED,
+            lease_owner="",
+            leased_until=now + timedelta(seconds=settings.OUTBOX_QUEUE_SECONDS),
+        )
+    return ids
+
+
+def _dead_letter_expired_last_attempts(now: datetime) -> None:
     # A worker died during the last allowed attempt: nobody may try again.
     OutboxMessage.objects.filter(
         status=OutboxStatus.IN_PROGRESS, leased_until__lt=now, attempts__gte=F("max_attempts")
@@ -190,15 +241,29 @@ def process_batch(*, worker_id: str, limit: int = 10) -> int:
     return len(claimed)
 
 
-def dispatch_to_celery(*, limit: int = 100) -> int:
-    """Claim due messages and hand each to a Celery task that delivers it under the lease."""
+def dispatch_to_celery(*, limit: int = 500) -> int:
+    """Hand due messages to Celery (``core.tasks.outbox_deliver``); returns how many. If the
+    broker refuses, the rest stay queued and are handed over again when their lease ends."""
     from rathaus.core.tasks import outbox_deliver
 
-    worker_id = f"celery:{uuid.uuid4().hex[:12]}"
-    claimed = claim_due(worker_id=worker_id, limit=limit)
-    for message_id in claimed:
-        outbox_deliver.delay(message_id, worker_id)
-    return len(claimed)
+    ids = hand_over_due(limit=limit)
+    for message_id in ids:
+        outbox_deliver.delay(message_id)
+    return len(ids)
+
+
+def run_periodic_job(name: str) -> bool:
+    """Run the periodic job registered under ``name`` (module.qualname) once; False if no job
+    has that name. Used by the Celery task that beat schedules."""
+    for _seconds, job in PERIODIC:
+        if job_name(job) == name:
+            job()
+            return True
+    return False
+
+
+def job_name(job: PeriodicJob) -> str:
+    return f"{job.__module__}.{job.__qualname__}"
 
 
 def run_worker(
@@ -212,17 +277,13 @@ def run_worker(
     """The loop behind ``rathaus worker`` and the demo's in-process thread."""
     worker_id = worker_id or new_worker_id()
     stop = stop or threading.Event()
-    use_celery = bool(settings.CELERY_BROKER_URL)
-    logger.info("outbox worker started", extra={"worker_id": worker_id, "celery": use_celery})
+    logger.info("outbox worker started", extra={"worker_id": worker_id})
     last_run: dict[str, float] = {}
     while not stop.is_set():
         close_old_connections()
         run_periodic(last_run)
         try:
-            if use_celery:
-                done = dispatch_to_celery(limit=batch)
-            else:
-                done = process_batch(worker_id=worker_id, limit=batch)
+            done = process_batch(worker_id=worker_id, limit=batch)
         except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
             logger.exception("outbox worker: batch failed; retrying")
             done = 0

@@ -7,15 +7,14 @@ logged; a value that no configured key opens is reported and left as it is."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.apps import apps
 from django.db import transaction
 
+from rathaus.core import blobs
 from rathaus.core.crypto import DecryptionError, is_current, rotate_token
 
 
@@ -56,9 +55,10 @@ def register_json_key(model_label: str, json_field: str, key: str) -> None:
     _jobs.append((f"{model_label}.{json_field}[{key}]", _json_job(model_label, json_field, key)))
 
 
-def register_folder(name: str, folder: Callable[[], Path]) -> None:
-    """A folder whose files are each one encrypted token (uploads, receipts)."""
-    _jobs.append((name, _folder_job(folder)))
+def register_folder(folder: str) -> None:
+    """A folder of the file storage (core.blobs) whose files are each one encrypted token
+    (uploads, receipts)."""
+    _jobs.append((folder, _folder_job(folder)))
 
 
 def _rotated(value: str, where: str, report: RotationReport) -> str | None:
@@ -116,28 +116,16 @@ def _json_job(model_label: str, json_field: str, key: str) -> Job:
     return run
 
 
-def _folder_job(folder: Callable[[], Path]) -> Job:
+def _folder_job(folder: str) -> Job:
     def run(report: RotationReport) -> None:
-        path = folder()
-        if not path.exists():
-            return
-        for file in sorted(p for p in path.iterdir() if p.is_file() and "." not in p.name):
+        # a "." marks no file of ours: a replacement being written (local storage)
+        for name in (n for n in blobs.names(folder) if "." not in n):
             try:
-                old = file.read_bytes()
+                stored = blobs.fetch(f"{folder}/{name}")
             except FileNotFoundError:
                 continue  # deleted meanwhile (retention)
-            new = _rotated(old.decode("ascii", "replace"), file.name, report)
-            if new is None:
-                continue
-            temporary = file.with_name(f"{file.name}.rotating")
-            temporary.write_text(new, encoding="ascii")  # written beside, then swapped in
-            try:
-                unchanged = file.read_bytes() == old
-            except FileNotFoundError:
-                unchanged = False
-            if unchanged:
-                os.replace(temporary, file)
-            else:  # deleted or replaced meanwhile: leave it
-                temporary.unlink(missing_ok=True)
+            new = _rotated(stored.raw.decode("ascii", "replace"), name, report)
+            if new is not None:  # only if nobody deleted or replaced it meanwhile
+                blobs.replace(stored, new.encode("ascii"))
 
     return run

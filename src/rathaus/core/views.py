@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rathaus.core.errors import CSRF_MESSAGE, error_response
-from rathaus.core.metrics import REGISTRY
+from rathaus.core.metrics import scrape_registry
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -7,10 +7,9 @@ class FormsConfig(AppConfig):
     verbose_name = "Formulare"
 
     def ready(self) -> None:
-        from rathaus.core import rotation
+        from rathaus.core import blobs, rotation
         from rathaus.forms import handlers  # noqa: F401 - registers outbox handlers and jobs
-        from rathaus.forms.uploads import upload_dir
 
         rotation.register_fields("forms.FormDraft", "data_encrypted")
         rotation.register_json_key("core.OutboxMessage", "payload", "email")
-        rotation.register_folder("uploads", upload_dir)
+        rotation.register_folder(blobs.UPLOADS)

@@ -26,7 +26,7 @@ from rathaus.forms.models import Form, FormDraft, FormVersion, PostalPlace, Uplo
 from rathaus.forms.postcodes import PostcodeReport, read_pairs
 from rathaus.forms.schema import json_schema
 from rathaus.forms.selectors import forget_current_version
-from rathaus.forms.uploads import check_and_store, upload_dir
+from rathaus.forms.uploads import check_and_store, upload_delete
 
 
 class PublishedVersionError(Exception):
@@ -209,7 +209,7 @@ def draft_finish(*, draft: FormDraft, kept_tokens: set[str]) -> None:
 
     def remove_files() -> None:
         for token in unused:
-            (upload_dir() / token).unlink(missing_ok=True)
+            upload_delete(token)
 
     transaction.on_commit(remove_files)
 
@@ -218,7 +218,7 @@ def drafts_delete_expired() -> int:
     """Drafts past their expiry, with their files (run by the worker)."""
     expired = FormDraft.objects.filter(expires_at__lte=timezone.now())
     for upload in Upload.objects.filter(draft__in=expired):
-        (upload_dir() / upload.token).unlink(missing_ok=True)
+        upload_delete(upload.token)
     deleted, _ = expired.delete()
     return deleted
 

@@ -1,7 +1,8 @@
 """Attachments: checked by their content (magic bytes), not by their name; limited in size;
-stored outside the web root under a random name; the original name is kept only, sanitised,
-for display; images are opened and verified to be real images; every file passes the virus
-scanner (forms.contrib.virusscan) before it is kept."""
+stored encrypted under a random name in the file storage (core.blobs, folder ``uploads``:
+never in the web root, on S3 with several app nodes); the original name is kept only,
+sanitised, for display; images are opened and verified to be real images; every file passes
+the virus scanner (forms.contrib.virusscan) before it is kept."""
 
 from __future__ import annotations
 
@@ -11,16 +12,14 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image
 
-from rathaus.core.crypto import decrypt_bytes, encrypt_bytes
+from rathaus.core import blobs
 from rathaus.forms.contrib.virusscan import ScanError, get_scanner
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
 
@@ -46,17 +45,33 @@ class UploadRejected(Exception):
         return str(self.message) % values if values else str(self.message)
 
 
-def upload_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def new_token() -> str:
+    """The random name of a stored file (attachment, released document, receipt)."""
+    return secrets.token_hex(24)
+
+
+def upload_name(token: str) -> str:
+    """The file's name in the storage; only for a token as ``new_token`` makes them."""
+    if not re.fullmatch(r"[0-9a-f]{48}", token):
+        raise FileNotFoundError(token)
+    return f"{blobs.UPLOADS}/{token}"
 
 
 def read_upload(token: str) -> bytes:
     """The content of a stored file (decrypted); FileNotFoundError when it is gone."""
-    if not re.fullmatch(r"[0-9a-f]{48}", token):
-        raise FileNotFoundError(token)
-    return decrypt_bytes((upload_dir() / token).read_bytes())
+    return blobs.read(upload_name(token))
+
+
+def upload_store(content: bytes) -> str:
+    """Keep ``content`` (encrypted) as a new file in the uploads folder: its token."""
+    token = new_token()
+    blobs.write(upload_name(token), content)
+    return token
+
+
+def upload_delete(token: str) -> None:
+    """Remove a stored file; one that is gone already is fine."""
+    blobs.delete(upload_name(token))
 
 
 def sanitise_filename(name: str) -> str:
@@ -114,6 +129,17 @@ def check_and_store(
 ) -> tuple[str, dict[str, object]]:
     """Store an accepted file: (token, metadata). Raises UploadRejected otherwise. The limits
     are the field's (``max_bytes``, ``media_types``), at most ours."""
+    data, meta = check_upload(file, max_bytes=max_bytes, media_types=media_types)
+    return upload_store(data), meta  # encrypted at rest, like drafts and submissions
+
+
+def check_upload(
+    file: UploadedFile,
+    *,
+    max_bytes: int | None = None,
+    media_types: Sequence[str] = (),
+) -> tuple[bytes, dict[str, object]]:
+    """The checks of ``check_and_store`` without keeping the file: (content, metadata)."""
     max_bytes = min(max_bytes or MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES)
     size = file.size or 0
     if size == 0:
@@ -147,13 +173,9 @@ def check_and_store(
         raise UploadRejected(
             gettext_lazy("Die Datei enthält Schadsoftware und wurde nicht angenommen.")
         )
-    token = secrets.token_hex(24)
-    digest = hashlib.sha256(data)
-    with (upload_dir() / token).open("xb") as target:
-        target.write(encrypt_bytes(data))  # encrypted at rest, like drafts and submissions
-    return token, {
+    return data, {
         "filename": sanitise_filename(file.name or ""),
         "content_type": content_type,
         "size": size,
-        "sha256": digest.hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
     }

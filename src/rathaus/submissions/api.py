@@ -25,7 +25,7 @@ from rathaus.core.ratelimit import client_address, ratelimit_exceeded
 from rathaus.forms.api_validation import entry
 from rathaus.forms.definition import FieldSpec
 from rathaus.forms.selectors import form_published_version, version_facts
-from rathaus.forms.uploads import UploadRejected, check_and_store, upload_dir
+from rathaus.forms.uploads import UploadRejected, check_and_store, upload_delete
 from rathaus.submissions.handover import export_submission, exported_file, file_ids
 from rathaus.submissions.models import ApiToken, Submission
 from rathaus.submissions.receipt import status_path
@@ -260,7 +260,7 @@ def create_submission(request: HttpRequest, slug: str) -> HttpResponse:
             else set()
         )
         for token in set(stored) - kept:
-            (upload_dir() / token).unlink(missing_ok=True)
+            upload_delete(token)
     return _created(request, submission, replayed=not created)
 
 

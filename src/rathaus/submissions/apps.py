@@ -7,9 +7,8 @@ class SubmissionsConfig(AppConfig):
     verbose_name = "Anträge"
 
     def ready(self) -> None:
-        from rathaus.core import rotation
+        from rathaus.core import blobs, rotation
         from rathaus.submissions import handlers  # noqa: F401 - registers outbox handlers
-        from rathaus.submissions.services import receipt_dir
 
         rotation.register_fields(
             "submissions.Submission", "data_encrypted", "email_encrypted", "status_code_encrypted"
@@ -17,4 +16,4 @@ class SubmissionsConfig(AppConfig):
         rotation.register_fields("submissions.StatusEvent", "message_encrypted")
         rotation.register_fields("submissions.Destination", "secret_encrypted")
         rotation.register_json_key("core.OutboxMessage", "payload", "secret")
-        rotation.register_folder("receipts", receipt_dir)
+        rotation.register_folder(blobs.RECEIPTS)

@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from rathaus.core.crypto import decrypt_bytes
+from rathaus.core import blobs
 from rathaus.core.jsondata import substitute
 from rathaus.core.pdf import render_pdf
 from rathaus.forms import rendering
 from rathaus.forms.selectors import definition_of
 from rathaus.submissions.models import Submission
 from rathaus.submissions.selectors import submission_data, submission_status_code
-from rathaus.submissions.services import receipt_dir, receipt_store
+from rathaus.submissions.services import receipt_name, receipt_store
 
 TEMPLATE = Path(__file__).resolve().parent / "pdf" / "receipt.typ"
 LONG_TEXT = 1200  # characters: a longer answer may run over a page break
@@ -103,17 +103,22 @@ def receipt_data(submission: Submission) -> dict[str, Any]:
     }
 
 
+def _kept(submission: Submission) -> bytes | None:
+    if not submission.receipt_token:
+        return None
+    try:
+        return blobs.read(receipt_name(submission.receipt_token))
+    except FileNotFoundError:
+        return None
+
+
 def receipt_pdf(submission: Submission) -> bytes:
     """The receipt: the kept one, or made now and kept."""
-    if submission.receipt_token:
-        path = receipt_dir() / submission.receipt_token
-        if path.exists():
-            return decrypt_bytes(path.read_bytes())
+    kept = _kept(submission)
+    if kept is not None:
+        return kept
     with translation.override(submission.language or "de"):
         pdf = render_pdf(TEMPLATE, data=receipt_data(submission), created=submission.submitted_at)
     receipt_store(submission=submission, pdf=pdf)
-    if submission.receipt_token:  # another process may have stored its copy first: use that
-        path = receipt_dir() / submission.receipt_token
-        if path.exists():
-            return decrypt_bytes(path.read_bytes())
-    return pdf
+    # another process may have stored its copy first: use that
+    return _kept(submission) or pdf

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import Office, User
 from rathaus.catalog.models import Service
-from rathaus.core.crypto import encrypt_bytes, encrypt_json
+from rathaus.core import blobs
+from rathaus.core.crypto import encrypt_json
 from rathaus.core.inserts import PARENT_ID, insert_together
 from rathaus.core.jsondata import texts
 from rathaus.core.models import OutboxMessage
@@ -38,7 +38,7 @@ from rathaus.forms.selectors import (
     version_facts,
     version_still_current,
 )
-from rathaus.forms.uploads import upload_dir
+from rathaus.forms.uploads import new_token, upload_delete, upload_name, upload_store
 from rathaus.submissions.constants import SubmissionStatus
 from rathaus.submissions.models import (
     ApiToken,
@@ -316,10 +316,9 @@ def _deliveries(submission: Submission, destinations: list[Destination]) -> list
     ]
 
 
-def receipt_dir() -> Path:
-    path = upload_dir().parent / "receipts"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def receipt_name(token: str) -> str:
+    """The stored receipt's name in the file storage (core.blobs)."""
+    return f"{blobs.RECEIPTS}/{token}"
 
 
 def document_release(
@@ -328,9 +327,7 @@ def document_release(
     """Give the citizen a document (a decision, a permit): stored encrypted beside the
     uploads, shown on the status page from now on. A caller whose transaction fails after
     this removes the file with ``document_file_remove``."""
-    token = secrets.token_hex(24)
-    path = upload_dir() / token
-    path.write_bytes(encrypt_bytes(content))
+    token = upload_store(content)
     try:
         return ReleasedDocument.objects.create(
             submission=submission,
@@ -342,36 +339,36 @@ def document_release(
             released_at=timezone.now(),
         )
     except BaseException:
-        path.unlink(missing_ok=True)
+        upload_delete(token)
         raise
 
 
 def document_file_remove(*, document: ReleasedDocument) -> None:
-    (upload_dir() / document.token).unlink(missing_ok=True)
+    upload_delete(document.token)
 
 
 def receipt_store(*, submission: Submission, pdf: bytes) -> None:
     """Keep the receipt (encrypted) so that it is the same document every time it is fetched."""
     if submission.receipt_token:
         return
-    token = secrets.token_hex(24)
-    path = receipt_dir()
-    (path / token).write_bytes(encrypt_bytes(pdf))
+    token = new_token()
+    blobs.write(receipt_name(token), pdf)
     updated = Submission.objects.filter(pk=submission.pk, receipt_token="").update(
         receipt_token=token
     )
     if updated:
         submission.receipt_token = token
     else:  # another worker stored it first
-        (path / token).unlink(missing_ok=True)
+        blobs.delete(receipt_name(token))
         submission.refresh_from_db(fields=["receipt_token"])
 
 
-def _files_of(submission: Submission) -> list[Path]:
-    files = [upload_dir() / a.token for a in submission.attachments.all()]
-    files += [upload_dir() / d.token for d in submission.documents.all()]
+def _files_of(submission: Submission) -> list[str]:
+    """The names of the submission's stored files (core.blobs)."""
+    files = [upload_name(a.token) for a in submission.attachments.all()]
+    files += [upload_name(d.token) for d in submission.documents.all()]
     if submission.receipt_token:
-        files.append(receipt_dir() / submission.receipt_token)
+        files.append(receipt_name(submission.receipt_token))
     return files
 
 
@@ -410,8 +407,8 @@ def submission_expire(*, submission: Submission, now: datetime) -> str:
         )
 
         def remove_files() -> None:
-            for path in files:
-                path.unlink(missing_ok=True)
+            for name in files:
+                blobs.delete(name)
 
         transaction.on_commit(remove_files)
     return outcome

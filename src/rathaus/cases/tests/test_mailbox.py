@@ -15,8 +15,8 @@ from django.test import Client, override_settings
 
 from rathaus.cases.models import Case, CaseMessage
 from rathaus.cases.tests.test_name_search import _case_of
+from rathaus.core import blobs
 from rathaus.core.outbox import process_batch
-from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.models import Attachment
 from rathaus.submissions.selectors import submission_status_code, submission_timeline
 from rathaus.submissions.services import api_token_create
@@ -94,7 +94,7 @@ def test_a_hostile_file_is_refused_and_nothing_is_kept(
     office: Any, personas: dict[str, Any]
 ) -> None:
     case, _worker = _asked(office, personas)
-    before = set(upload_dir().iterdir())
+    before = blobs.names(blobs.UPLOADS)
     citizen = Client()
     refused = citizen.post(
         _mailbox_url(case),
@@ -109,7 +109,7 @@ def test_a_hostile_file_is_refused_and_nothing_is_kept(
     html = refused.content.decode()
     assert refused.status_code == 400
     assert "rechnung.pdf" in html and 'id="answer_files_error"' in html
-    assert set(upload_dir().iterdir()) == before  # the good file was not kept either
+    assert blobs.names(blobs.UPLOADS) == before  # the good file was not kept either
     case.refresh_from_db()
     assert case.status == "query" and CaseMessage.objects.count() == 1
     citizen.post("/i18n/setlang/", {"language": "en"})

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -91,3 +95,49 @@ def test_outbox_backlog_counts_each_status(client: Client) -> None:
     type(message).objects.filter(pk=message.pk).update(status=OutboxStatus.DEAD)
     assert outbox_backlog()["dead"] == 1
     assert outbox_backlog()["pending"] == 0
+
+
+REQUEST_ONCE = """
+import django
+django.setup()
+from django.test import Client
+print(Client().get("/healthz").status_code)
+"""
+
+SCRAPE = """
+import django
+django.setup()
+from django.test import Client
+print(Client().get("/metrics").content.decode())
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_of_a_node_sum_up_all_its_worker_processes(tmp_path: Path) -> None:
+    """Two worker processes each answer one request; /metrics, answered by a third, counts
+    both (PROMETHEUS_MULTIPROC_DIR), as it does for gunicorn's workers on one node."""
+    from rathaus.core.tests.test_outbox import _database_url
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "rathaus.settings",
+        "DATABASE_URL": _database_url(),
+        "RATHAUS_VAR_DIR": str(tmp_path),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    (tmp_path / "metrics").mkdir()
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", REQUEST_ONCE], env=env, capture_output=True, text=True
+        )
+        assert done.stdout.strip().endswith("200"), done.stderr[-2000:]
+    scraped = subprocess.run(
+        [sys.executable, "-c", SCRAPE], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    line = next(
+        row
+        for row in scraped.splitlines()
+        if row.startswith("rathaus_http_requests_total{") and 'route="healthz"' in row
+    )
+    assert float(line.rsplit(" ", 1)[1]) == 2.0
+    assert "rathaus_outbox_messages" in scraped  # the backlog is still there

@@ -304,8 +304,9 @@ def test_the_worker_deletes_expired_drafts_with_their_files(
 
     from django.utils import timezone
 
+    from rathaus.core import blobs
     from rathaus.core.outbox import run_periodic
-    from rathaus.forms.uploads import upload_dir
+    from rathaus.forms.uploads import upload_name
 
     _begin(client, "hund-anmelden")
     client.post("/formulare/hund-anmelden/schritt/1/", STEP1)
@@ -318,11 +319,11 @@ def test_the_worker_deletes_expired_drafts_with_their_files(
     }
     client.post("/formulare/hund-anmelden/schritt/2/", step2)
     upload = Upload.objects.get()
-    assert (upload_dir() / upload.token).exists()
+    assert blobs.exists(upload_name(upload.token))
     FormDraft.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     run_periodic({})
     assert not FormDraft.objects.exists() and not Upload.objects.exists()
-    assert not (upload_dir() / upload.token).exists()
+    assert not blobs.exists(upload_name(upload.token))
 
 
 def test_street_suggestions_come_from_leipzigs_street_directory(client: Client) -> None:

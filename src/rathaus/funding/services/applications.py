@@ -34,7 +34,7 @@ from rathaus.accounts.selectors import department_staff_required, user_is_staff_
 from rathaus.core.money import MAX_AMOUNT
 from rathaus.core.services import audit_entry_create
 from rathaus.economy.selectors.directory import organisation_names
-from rathaus.forms.uploads import UploadRejected, check_and_store, read_upload, upload_dir
+from rathaus.forms.uploads import UploadRejected, check_and_store, read_upload, upload_delete
 from rathaus.funding.constants import (
     ApplicationStatus,
     CallStatus,
@@ -776,7 +776,7 @@ def application_document_upload(
                 },
             )
     except BaseException:
-        (upload_dir() / token).unlink(missing_ok=True)  # nothing refers to it
+        upload_delete(token)  # nothing refers to it
         raise
     return document
 

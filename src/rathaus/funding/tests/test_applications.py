@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,9 @@ from django.utils import timezone
 
 from rathaus.accounts.constants import Role as AccountRole
 from rathaus.accounts.tests.factories import UserFactory, with_role
+from rathaus.core import blobs
 from rathaus.core.models import AuditEntry
 from rathaus.economy.tests.factories_directory import OrganisationFactory
-from rathaus.forms.uploads import upload_dir
 from rathaus.funding.constants import (
     ApplicationStatus,
     CallStatus,
@@ -665,9 +664,8 @@ def test_a_document_is_checked_and_stored_encrypted_and_read_back_audited(
     )
     assert document.title == "Bescheid 2026.pdf"  # the name, without the path
     assert document.content_type == "application/pdf"
-    stored = Path(upload_dir()) / document.storage_path
-    assert stored.exists()
-    assert PDF not in stored.read_bytes()  # encrypted at rest
+    stored = blobs.fetch(f"{blobs.UPLOADS}/{document.storage_path}")
+    assert PDF not in stored.raw  # encrypted at rest
     assert services.application_document_read(actor=staff, document=document) == PDF
     actions = list(
         AuditEntry.objects.filter(object_id=str(application.pk))
@@ -691,7 +689,7 @@ def test_a_program_renamed_to_pdf_is_refused(funding: dict[str, Any]) -> None:
     assert refused.value.field == "file"
     assert "PDF, PNG oder JPEG" in str(refused.value.message)
     assert not ApplicationDocument.objects.exists()
-    assert list(Path(upload_dir()).iterdir()) == []
+    assert blobs.names(blobs.UPLOADS) == []
 
 
 # ---- the list ------------------------------------------------------------------------------

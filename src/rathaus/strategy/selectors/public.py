@@ -17,6 +17,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from rathaus.core.dbrouter import replica_reads
 from rathaus.strategy.constants import (
     Direction,
     Frequency,
@@ -154,6 +155,7 @@ def state_clear_cache() -> None:
     _loaded.cache_clear()
 
 
+@replica_reads
 def published_state(*, slug: str, stand: str | None = None) -> PublishedState:
     """The newest published state of the strategy ``slug``, or the one numbered ``stand``;
     ``Http404`` when there is none (an unknown strategy, one never published, a stand that is
@@ -194,6 +196,7 @@ class IndexEntry:
     indicator_count: int
 
 
+@replica_reads
 def published_index() -> list[IndexEntry]:
     """The newest published state of each strategy that has one, by name, without parsing a
     single snapshot: the database hands over only the snapshot's small parts (its

@@ -28,7 +28,7 @@ from rathaus.accounts.models import Office, User
 from rathaus.accounts.selectors import department_staff_required, user_is_department_staff
 from rathaus.core.models import Area
 from rathaus.core.services import audit_entry_create
-from rathaus.forms.uploads import UploadRejected, check_and_store, sanitise_filename, upload_dir
+from rathaus.forms.uploads import UploadRejected, check_upload, sanitise_filename
 from rathaus.strategy.constants import (
     LinkKind,
     MeasureStatus,
@@ -932,12 +932,11 @@ def _evidence_checked(file: UploadedFile) -> str:
     gate); the public pages only say that a document is on file, they never link to it. It is
     kept as a plain file of the milestone, not in the encrypted upload store."""
     try:
-        token, meta = check_and_store(
+        _content, meta = check_upload(
             file, max_bytes=EVIDENCE_MAX_BYTES, media_types=EVIDENCE_TYPES
-        )
+        )  # only checked here, kept below as the milestone's file
     except UploadRejected as rejected:
         raise StrategyError(str(rejected), code="upload", field="evidence_file") from None
-    (upload_dir() / token).unlink(missing_ok=True)  # only checked here, kept below
     return sanitise_filename(str(meta["filename"]))
 
 

@@ -14,9 +14,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from rathaus.core import blobs
 from rathaus.forms.constants import VersionStatus
 from rathaus.forms.models import FormVersion
-from rathaus.forms.uploads import upload_dir
 from rathaus.submissions.models import Attachment, Submission
 from rathaus.submissions.tests.test_submitting import demo_forms  # noqa: F401 - fixture
 
@@ -114,13 +114,13 @@ def test_files_come_as_multipart_parts_checked_by_content(client: Client) -> Non
     assert good.status_code == 201, good.content
     attachment = Attachment.objects.get()
     assert attachment.field_id == "bescheid" and attachment.content_type == "application/pdf"
-    files_before = set(upload_dir().iterdir())
+    files_before = blobs.names(blobs.UPLOADS)
     fake = client.post(URL, {"data": json.dumps(data), "nachweis": io.BytesIO(b"MZ\x90 not a pdf")})
     assert fake.status_code == 422
     (error,) = fake.json()["errors"]
     assert error["field"] == "bescheid"
     assert error["messages"]["en"].startswith("Please upload a file of this kind")
-    assert set(upload_dir().iterdir()) == files_before  # nothing of it kept
+    assert blobs.names(blobs.UPLOADS) == files_before  # nothing of it kept
     missing = client.post(URL, {"data": json.dumps(data)})
     assert missing.json()["errors"][0]["field"] == "bescheid"
 

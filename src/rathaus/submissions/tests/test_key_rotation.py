@@ -68,8 +68,9 @@ def test_what_no_key_opens_is_reported_and_left_alone(client: Client) -> None:
 
 
 def test_an_upload_on_disk_is_not_readable_without_the_key(client: Client) -> None:
+    from rathaus.core import blobs
     from rathaus.forms.models import Upload
-    from rathaus.forms.uploads import upload_dir
+    from rathaus.forms.uploads import upload_name
 
     client.post("/formulare/hund-anmelden/beginnen/")
     FormDraft.objects.update(step_reached=2)
@@ -77,5 +78,5 @@ def test_an_upload_on_disk_is_not_readable_without_the_key(client: Client) -> No
         "/formulare/hund-anmelden/schritt/2/",
         {"bescheid": SimpleUploadedFile("b.pdf", b"%PDF-1.7\ngeheim"), "gefaehrlich": "ja"},
     )
-    stored = (upload_dir() / Upload.objects.get().token).read_bytes()
+    stored = blobs.fetch(upload_name(Upload.objects.get().token)).raw
     assert b"geheim" not in stored and b"%PDF" not in stored

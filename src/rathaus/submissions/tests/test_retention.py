@@ -15,12 +15,13 @@ from django.test import Client
 from django.utils import timezone
 
 from rathaus.catalog.models import Service
+from rathaus.core import blobs
 from rathaus.core.models import AuditEntry
-from rathaus.forms.uploads import upload_dir
+from rathaus.forms.uploads import upload_name
 from rathaus.submissions.models import Attachment, IssuedReference, StatusEvent, Submission
 from rathaus.submissions.receipt import receipt_pdf
 from rathaus.submissions.selectors import submission_data, submission_status_code
-from rathaus.submissions.services import receipt_dir, submissions_apply_retention
+from rathaus.submissions.services import receipt_name, submissions_apply_retention
 from rathaus.submissions.tests.test_submitting import demo_forms, fill_in_dog_form  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_forms")]
@@ -47,17 +48,17 @@ def test_past_its_period_a_submission_and_its_files_are_deleted(
     Service.objects.filter(leika_key="99102013000000").update(retention_days=30)
     submission = _submit(client)
     files = [
-        upload_dir() / Attachment.objects.get().token,
-        receipt_dir() / submission.receipt_token,
+        upload_name(Attachment.objects.get().token),
+        receipt_name(submission.receipt_token),
     ]
-    assert all(path.exists() for path in files)
+    assert all(blobs.exists(name) for name in files)
     _age(submission, 29)
     assert submissions_apply_retention() == {"deleted": 0, "anonymised": 0}
     _age(submission, 31)
     with django_capture_on_commit_callbacks(execute=True):  # files go once the rows are gone
         assert submissions_apply_retention() == {"deleted": 1, "anonymised": 0}
     assert not Submission.objects.exists() and not Attachment.objects.exists()
-    assert not any(path.exists() for path in files)
+    assert not any(blobs.exists(name) for name in files)
     assert IssuedReference.objects.filter(value=submission.reference).exists()
     entry = AuditEntry.objects.get(action="submission.retention.deleted")
     assert entry.before == {"reference": submission.reference} and entry.actor is None

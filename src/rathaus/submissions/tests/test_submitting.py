@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from rathaus.catalog.models import Service
+from rathaus.core import blobs
 from rathaus.core.models import AuditEntry, OutboxMessage
 from rathaus.core.outbox import process_batch
 from rathaus.core.services import outbox_message_create
@@ -22,7 +23,7 @@ from rathaus.forms.demo import load_demo_forms
 from rathaus.forms.models import FormDraft, Upload
 from rathaus.forms.postcodes import LEIPZIG_FILE
 from rathaus.forms.services import postcodes_import
-from rathaus.forms.uploads import upload_dir
+from rathaus.forms.uploads import upload_name, upload_store
 from rathaus.submissions.models import Attachment, IssuedReference, StatusEvent, Submission
 from rathaus.submissions.references import normalise
 from rathaus.submissions.selectors import submission_data, submission_status_code
@@ -91,7 +92,7 @@ def test_submitting_gives_a_reference_number_a_receipt_and_the_rows_for_later(
     assert not FormDraft.objects.exists() and not Upload.objects.exists()
     attachment = Attachment.objects.get(submission=submission)
     assert attachment.field_id == "bescheid" and attachment.filename == "bescheid.pdf"
-    assert b"Wesenstest" not in (upload_dir() / attachment.token).read_bytes()
+    assert b"Wesenstest" not in blobs.fetch(upload_name(attachment.token)).raw
     # audit entry and the outbox rows were written with it
     assert AuditEntry.objects.filter(action="submission.create", object_id=str(submission.pk))
     topics = set(OutboxMessage.objects.values_list("topic", flat=True))
@@ -332,11 +333,9 @@ def test_logged_in_people_see_their_submissions_and_nobody_elses(
 def test_the_citizen_gets_the_documents_the_office_released_and_only_those(
     client: Client, demo_forms: None
 ) -> None:
-    import secrets
-
     from django.utils import timezone
 
-    from rathaus.core.crypto import encrypt_bytes, encrypt_json
+    from rathaus.core.crypto import encrypt_json
     from rathaus.submissions.constants import SubmissionStatus
     from rathaus.submissions.models import ReleasedDocument, StatusEvent
 
@@ -346,8 +345,7 @@ def test_the_citizen_gets_the_documents_the_office_released_and_only_those(
     code = submission_status_code(submission)
     documents = []
     for title, released in (("Steuerbescheid", timezone.now()), ("Entwurf", None)):
-        token = secrets.token_hex(24)
-        (upload_dir() / token).write_bytes(encrypt_bytes(b"%PDF-1.7 " + title.encode()))
+        token = upload_store(b"%PDF-1.7 " + title.encode())
         documents.append(
             ReleasedDocument.objects.create(
                 submission=submission,

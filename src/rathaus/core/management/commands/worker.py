@@ -1,5 +1,6 @@
-"""``rathaus worker``: delivers outbox messages (or hands them to Celery when
-CELERY_BROKER_URL is set). Stops cleanly on SIGTERM/SIGINT after the current batch."""
+"""``rathaus worker``: delivers outbox messages and runs the periodic jobs, without Celery.
+With CELERY_BROKER_URL set, Celery beat and workers do that instead, and this command says
+so and stops. Stops cleanly on SIGTERM/SIGINT after the current batch."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import signal
 import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rathaus.core.outbox import new_worker_id, run_worker
 
@@ -22,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="name shown as lease owner")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.CELERY_BROKER_URL:
+            raise CommandError(
+                "CELERY_BROKER_URL is set: Celery delivers the outbox. Run "
+                "`celery -A rathaus.celery_app worker` and `celery -A rathaus.celery_app beat` "
+                "instead (docs/operations.md), or unset CELERY_BROKER_URL."
+            )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

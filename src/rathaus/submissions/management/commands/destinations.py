@@ -37,7 +37,7 @@ class Command(BaseCommand):
         queued = OutboxMessage.objects.filter(
             topic__in=["submissions.webhook", "submissions.fitconnect"],
             payload__destination_id=destination_id,
-            status__in=[OutboxStatus.PENDING, OutboxStatus.IN_PROGRESS],
+            status__in=[OutboxStatus.PENDING, OutboxStatus.QUEUED, OutboxStatus.IN_PROGRESS],
         ).count()
         destination = destination_switch_off(destination_id=destination_id, actor=None)
         if destination is None:
