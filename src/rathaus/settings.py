@@ -156,16 +156,14 @@ elif _db["ENGINE"] == "django.db.backends.postgresql" and envbool(
 # The pool replaces persistent connections (Django refuses both at once).
 DB_POOL_MAX = envint("RATHAUS_DB_POOL_MAX", 0)
 if DB_POOL_MAX > 0 and _db["ENGINE"] == "django.db.backends.postgresql":
-    from psycopg_pool import ConnectionPool
-
+    # With health checks on, Django has the pool check each connection as it is taken: after
+    # a database restart dead connections are dropped instead of failing a request each.
     _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(envint("RATHAUS_DB_POOL_MIN", 1), DB_POOL_MAX),
         "max_size": DB_POOL_MAX,
         "timeout": envint("RATHAUS_DB_POOL_TIMEOUT", 10),
-        # A connection is checked when it is taken: after a database restart the pool drops
-        # dead connections instead of failing one request with each of them.
-        "check": ConnectionPool.check_connection,
     }
 DATABASES = {"default": _db}
 # A read replica (streaming replication) for the read-only selectors marked with
