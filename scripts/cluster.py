@@ -498,6 +498,8 @@ def process_specs(
                 "node",
                 [str(BIN / "gunicorn"), "rathaus.wsgi", "--bind", f"{HOST}:{port}"]
                 + ["--workers", str(node_workers), "--timeout", "60", "--graceful-timeout", "10"]
+                # load the app before the port opens: nginx sends nothing to a node still loading
+                + ["--preload"]
                 # gunicorn's control socket is one path per user: nodes would share it
                 + ["--no-control-socket", "--name", f"rathaus-node{n}"],
                 port,
