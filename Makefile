@@ -124,11 +124,14 @@ bench: setup | $(VAR)
 CLUSTER := $(BIN)/python scripts/cluster.py
 CLUSTER_ARGS := $(if $(NODES),--nodes $(NODES)) $(if $(NODE_WORKERS),--node-workers $(NODE_WORKERS))
 
-# Debian's nginx (the load balancer) and rclone (copies of the object storage, operations.md).
+# Debian's nginx (the load balancer), rclone (copies of the object storage, operations.md), and
+# PostgreSQL's and Redis' server programs (the cluster runs instances of its own).
 cluster-packages:
 	@missing=""; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	  echo "Installing$$missing for the local cluster (apt-get)"; \
@@ -162,7 +165,7 @@ test-cluster-tier: setup | $(VAR)
 	  $(MAKE) --no-print-directory test-cluster; \
 	else \
 	  echo "#############################################################"; \
-	  echo "# CLUSTER TIER SKIPPED: nginx or rclone is missing (see above)"; \
+	  echo "# CLUSTER TIER SKIPPED: a program of the cluster is missing (see above)"; \
 	  echo "#############################################################"; \
 	  touch $(VAR)/cluster-tier-skipped; \
 	fi

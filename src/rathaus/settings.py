@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from rathaus.core.envconfig import env, envbool, envint, envlist, parse_email_url
+from rathaus.core.envconfig import env, envbool, envint, envlist, parse_email_url, s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -175,6 +175,7 @@ if DATABASE_REPLICA_URL:
     _replica["OPTIONS"] = {**_db.get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
     if "pool" in _replica["OPTIONS"]:
         _replica["CONN_MAX_AGE"] = 0
+    _replica["CONN_HEALTH_CHECKS"] = _db.get("CONN_HEALTH_CHECKS", False)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["rathaus.core.dbrouter.ReplicaRouter"]
@@ -187,7 +188,13 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHE_URL = env("RATHAUS_CACHE_URL")
 if CACHE_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # An unreachable Redis must not hold requests for minutes: the rate limits give
+            # up after a second and let the request through (core.ratelimit).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -337,21 +344,15 @@ if STORAGE_BACKEND == "filesystem":
         "OPTIONS": {"allow_overwrite": True},
     }
 elif STORAGE_BACKEND == "s3":
-    _files = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env("RATHAUS_STORAGE_BUCKET", "rathaus"),
-            "endpoint_url": env("RATHAUS_STORAGE_ENDPOINT_URL"),
-            "access_key": env("RATHAUS_STORAGE_ACCESS_KEY"),
-            "secret_key": env("RATHAUS_STORAGE_SECRET_KEY"),
-            "region_name": env("RATHAUS_STORAGE_REGION", "eu-central-1"),
-            "addressing_style": env("RATHAUS_STORAGE_ADDRESSING", "path"),
-            "location": env("RATHAUS_STORAGE_PREFIX", ""),
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": True,
-        },
-    }
+    _files = s3_storage(
+        bucket=env("RATHAUS_STORAGE_BUCKET", "rathaus"),
+        endpoint_url=env("RATHAUS_STORAGE_ENDPOINT_URL"),
+        access_key=env("RATHAUS_STORAGE_ACCESS_KEY"),
+        secret_key=env("RATHAUS_STORAGE_SECRET_KEY"),
+        region=env("RATHAUS_STORAGE_REGION", "eu-central-1"),
+        addressing=env("RATHAUS_STORAGE_ADDRESSING", "path"),
+        prefix=env("RATHAUS_STORAGE_PREFIX", ""),
+    )
 else:
     raise ImproperlyConfigured("RATHAUS_STORAGE_BACKEND must be 'filesystem' or 's3'")
 STORAGES = {

@@ -333,7 +333,7 @@ def _record_file(dataset: Dataset, spec: FileSpec, position: int, made: _Made | 
     distribution.modified = timezone.now()
     distribution.save()
     if old and old != made.name:
-        transaction.on_commit(lambda: _delete_file(old))
+        transaction.on_commit(lambda: _delete_file(old), robust=True)
     return True
 
 
@@ -381,7 +381,7 @@ def _publish_spec(spec: DatasetSpec, force: bool, report: PublishReport) -> None
         ):
             if stale.file:
                 name = stale.file.name
-                transaction.on_commit(lambda name=name: _delete_file(name))  # type: ignore[misc]
+                transaction.on_commit(lambda name=name: _delete_file(name), robust=True)  # type: ignore[misc]
             stale.delete()
             changed = True
         for position, file_spec in enumerate(spec.files):
@@ -400,7 +400,7 @@ def _remove_stale(generator: Generator, produced: set[str], report: PublishRepor
         with transaction.atomic():
             dataset.delete()
             for name in names:
-                transaction.on_commit(lambda name=name: _delete_file(name))  # type: ignore[misc]
+                transaction.on_commit(lambda name=name: _delete_file(name), robust=True)  # type: ignore[misc]
         report.removed.append(f"{dataset.slug}: its source is gone ({dataset.source})")
 
 

@@ -86,3 +86,43 @@ def parse_email_url(url: str) -> dict[str, Any]:
     elif parts.scheme == "file":
         settings["EMAIL_FILE_PATH"] = parts.path
     return settings
+
+
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+    region: str,
+    addressing: str = "path",
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The STORAGES entry of S3-compatible object storage (django-storages): private objects,
+    overwritten in place, and a client that fails within a request's time."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "region_name": region,
+            "location": prefix,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+            # gunicorn gives a request 60 s: connect and read time out well before, with a
+            # few quick retries (the client config replaces django-storages' own, so the
+            # addressing style goes here too)
+            "client_config": Config(
+                s3={"addressing_style": addressing},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        },
+    }

@@ -132,6 +132,12 @@ def claim_one(*, message_id: int, worker_id: str) -> bool:
     late task then does nothing."""
     now = timezone.now()
     lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    # The same task again (Celery retries keep the task's id): it still holds the lease, and
+    # goes on under it without spending another attempt.
+    if OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.IN_PROGRESS, lease_owner=worker_id
+    ).update(leased_until=now + lease):
+        return True
     won = OutboxMessage.objects.filter(
         Q(status=OutboxStatus.QUEUED) | _due(now),
         pk=message_id,

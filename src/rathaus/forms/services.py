@@ -211,7 +211,7 @@ def draft_finish(*, draft: FormDraft, kept_tokens: set[str]) -> None:
         for token in unused:
             upload_delete(token)
 
-    transaction.on_commit(remove_files)
+    transaction.on_commit(remove_files, robust=True)
 
 
 def drafts_delete_expired() -> int:

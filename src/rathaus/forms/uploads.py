@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -22,6 +24,10 @@ from PIL import Image
 from rathaus.core import blobs
 from rathaus.forms.contrib.virusscan import ScanError, get_scanner
 from rathaus.forms.definition import MAX_UPLOAD_BYTES
+
+logger = logging.getLogger(__name__)
+# The object storage (S3) or the local disk refusing a write: the person is told to try again.
+STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
 
 SIGNATURES = {
     "application/pdf": (b"%PDF-",),
@@ -130,7 +136,17 @@ def check_and_store(
     """Store an accepted file: (token, metadata). Raises UploadRejected otherwise. The limits
     are the field's (``max_bytes``, ``media_types``), at most ours."""
     data, meta = check_upload(file, max_bytes=max_bytes, media_types=media_types)
-    return upload_store(data), meta  # encrypted at rest, like drafts and submissions
+    try:
+        token = upload_store(data)  # encrypted at rest, like drafts and submissions
+    except STORAGE_ERRORS as exc:
+        logger.error("upload not stored: storage error", extra={"error_type": type(exc).__name__})
+        raise UploadRejected(
+            gettext_lazy(
+                "Die Datei konnte gerade nicht gespeichert werden. Bitte versuchen Sie es "
+                "später erneut."
+            )
+        ) from None
+    return token, meta
 
 
 def check_upload(

@@ -410,7 +410,7 @@ def submission_expire(*, submission: Submission, now: datetime) -> str:
             for name in files:
                 blobs.delete(name)
 
-        transaction.on_commit(remove_files)
+        transaction.on_commit(remove_files, robust=True)
     return outcome
 
 

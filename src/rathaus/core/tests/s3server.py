@@ -38,6 +38,8 @@ from typing import Any
 import boto3
 import pytest
 
+from rathaus.core import envconfig
+
 ACCESS_KEY = "rathaus-test"
 SECRET_KEY = "rathaus-test-secret"  # noqa: S105 - moto accepts any key
 REGION = "eu-central-1"
@@ -72,21 +74,14 @@ class S3Server:
         RATHAUS_STORAGE_BACKEND=s3); the other entries of ``current`` stay."""
         return {
             **(current or {}),
-            "default": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": self.bucket,
-                    "endpoint_url": self.endpoint_url,
-                    "access_key": self.access_key,
-                    "secret_key": self.secret_key,
-                    "region_name": self.region,
-                    "addressing_style": "path",
-                    "location": self.prefix,
-                    "default_acl": "private",
-                    "querystring_auth": True,
-                    "file_overwrite": True,
-                },
-            },
+            "default": envconfig.s3_storage(
+                bucket=self.bucket,
+                endpoint_url=self.endpoint_url,
+                access_key=self.access_key,
+                secret_key=self.secret_key,
+                region=self.region,
+                prefix=self.prefix,
+            ),
         }
 
     def client(self) -> Any:

@@ -115,3 +115,17 @@ def test_a_worker_that_dies_in_the_last_attempt_leaves_a_dead_letter() -> None:
     message.refresh_from_db()
     assert message.status == OutboxStatus.DEAD
     assert "lease expired" in message.last_error
+
+
+def test_a_retried_task_goes_on_under_its_own_lease_without_another_attempt() -> None:
+    with running_receiver() as receiver:
+        message = _webhook(receiver.url, "retried")
+        hand_over_due()
+        assert claim_one(message_id=message.pk, worker_id="celery:w:task-1")
+        # The database went away after the claim; Celery retries the task (same id).
+        assert claim_one(message_id=message.pk, worker_id="celery:w:task-1")
+        assert not claim_one(message_id=message.pk, worker_id="celery:w:task-2")
+        assert deliver_claimed(message_id=message.pk, worker_id="celery:w:task-1")
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.DELIVERED, 1)
+    assert receiver.attempts == ["retried"]

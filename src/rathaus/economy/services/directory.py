@@ -467,7 +467,7 @@ def organisation_logo_set(
             after={"logo": locked.logo},
         )
         if old:
-            transaction.on_commit(lambda: default_storage.delete(old))
+            transaction.on_commit(lambda: default_storage.delete(old), robust=True)
     return locked
 
 

@@ -273,3 +273,24 @@ def test_a_file_of_another_draft_cannot_be_claimed(nachweise: Any, client: Any) 
         {"belege__count": "1", "belege__0__beleg__kept": stolen, "belege__0__beleg": stolen},
     )
     assert response.status_code == 422 and "fremd.pdf" not in response.content.decode()
+
+
+@pytest.mark.parametrize("failure", ["s3", "disk"])
+def test_a_storage_that_refuses_the_file_gives_a_message_not_an_error_page(
+    monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+    from django.utils import translation
+
+    def refuse(name: str, data: bytes) -> None:
+        if failure == "s3":
+            raise EndpointConnectionError(endpoint_url="http://s3.internal:9000")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("rathaus.core.blobs.write", refuse)
+    upload = SimpleUploadedFile("antrag.pdf", b"%PDF-1.7 Antrag", content_type="application/pdf")
+    with pytest.raises(UploadRejected) as refused:
+        check_and_store(upload)
+    assert "konnte gerade nicht gespeichert werden" in str(refused.value)
+    with translation.override("en"):
+        assert "could not be stored" in str(refused.value)

@@ -953,7 +953,7 @@ def _milestone_write(milestone: Milestone, data: MilestoneData, *, file_name: st
     new_file = milestone.evidence_file.name if milestone.evidence_file else ""
     if old_file and old_file != new_file:
         storage = milestone.evidence_file.storage
-        transaction.on_commit(lambda: storage.delete(old_file))
+        transaction.on_commit(lambda: storage.delete(old_file), robust=True)
 
 
 def _touch(measure: Measure) -> None:
