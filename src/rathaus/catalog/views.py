@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -157,4 +157,20 @@ def location_detail(request: HttpRequest, location_id: int) -> HttpResponse:
         request,
         "catalog/location_detail.html",
         {"location": location, "tile_url": settings.TILE_URL},
+    )
+
+
+@require_safe
+def official_form_download(request: HttpRequest, leika_key: str) -> FileResponse:
+    """The blank official form of a service (PDF), read from the storage whatever it is
+    (a folder or S3): a link of our own, never a storage URL."""
+    service = service_get_public(leika_key=leika_key)
+    form = service.official_form
+    if not form or not form.storage.exists(form.name):
+        raise Http404
+    return FileResponse(
+        form.open("rb"),
+        as_attachment=True,
+        filename=f"formular-{service.leika_key}.pdf",
+        content_type="application/pdf",
     )

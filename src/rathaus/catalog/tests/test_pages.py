@@ -9,6 +9,7 @@ from django.test import Client
 
 from rathaus.accounts.tests.factories import OfficeFactory
 from rathaus.catalog.models import Location, RequiredDocument, Service
+from rathaus.core.tests.s3server import s3_storage  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leika_catalogue")]
 
@@ -181,3 +182,47 @@ def test_the_export_is_rate_limited(client: Client, settings: Any) -> None:
     assert client.get("/api/v1/catalog/export").status_code == 200
     again = client.get("/api/v1/catalog/export")
     assert again.status_code == 429 and again.json()["error"] == "too_many_requests"
+
+
+def _with_official_form(service: Service) -> Service:
+    from django.core.files.base import ContentFile
+
+    service.official_form.save("hundesteuer.pdf", ContentFile(b"%PDF-1.7 Anmeldung"), save=True)
+    return service
+
+
+def test_the_official_form_is_downloaded_through_the_service_page(
+    client: Client, dog_tax: Service
+) -> None:
+    page = client.get(f"/leistungen/{dog_tax.leika_key}/").content.decode()
+    assert "formular.pdf" not in page  # no form, no link
+    _with_official_form(dog_tax)
+    page = client.get(f"/leistungen/{dog_tax.leika_key}/").content.decode()
+    link = f"/leistungen/{dog_tax.leika_key}/formular.pdf"
+    assert f'href="{link}"' in page
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 Anmeldung"  # type: ignore[attr-defined]
+
+
+def test_a_service_without_official_form_or_a_lost_file_gives_404(
+    client: Client, dog_tax: Service
+) -> None:
+    assert client.get(f"/leistungen/{dog_tax.leika_key}/formular.pdf").status_code == 404
+    _with_official_form(dog_tax)
+    dog_tax.official_form.storage.delete(dog_tax.official_form.name)
+    assert client.get(f"/leistungen/{dog_tax.leika_key}/formular.pdf").status_code == 404
+
+
+def test_with_object_storage_the_form_comes_from_the_bucket_through_our_link(
+    client: Client, dog_tax: Service, request: pytest.FixtureRequest
+) -> None:
+    bucket = request.getfixturevalue("s3_storage")
+    _with_official_form(dog_tax)
+    assert any(key.endswith(".pdf") for key in bucket.keys())  # stored in the bucket
+    page = client.get(f"/leistungen/{dog_tax.leika_key}/").content.decode()
+    assert "X-Amz-Signature" not in page and "127.0.0.1:" not in page  # no storage URL
+    response = client.get(f"/leistungen/{dog_tax.leika_key}/formular.pdf")
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 Anmeldung"  # type: ignore[attr-defined]
