@@ -39,15 +39,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import clusterload as load  # noqa: E402 - scripts/ is not a package on sys.path
 
-CLUSTER_DIR = Path(os.environ.get("RATHAUS_CLUSTER_DIR") or ROOT / "var" / "cluster").resolve()
-STATE_FILE = CLUSTER_DIR / "state.json"
+CLUSTER_DIR, STATE_FILE = load.CLUSTER_DIR, load.STATE_FILE
 CLUSTER = [sys.executable, str(ROOT / "scripts" / "cluster.py")]
 RESULTS = ROOT / "var" / "bench-cluster.json"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -58,21 +55,6 @@ def say(text: str) -> None:
 
 
 # -- the cluster ---------------------------------------------------------------------------
-
-
-def read_state() -> dict[str, Any] | None:
-    try:
-        state: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return state
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def cluster(*args: str, show: bool = False) -> None:
@@ -392,9 +374,9 @@ def main() -> int:
     modes = [m for m in args.modes.split(",") if m]
     per_window = args.seconds / args.rounds
 
-    state = read_state()
+    state = load.read_state()
     started_here = False
-    if state is None or not answers(state["url"]):
+    if state is None or not load.answers(state["url"]):
         say("starting the cluster (scripts/cluster.py start --nodes 2) ...")
         try:
             cluster("start", "--nodes", "2", show=True)
@@ -402,7 +384,7 @@ def main() -> int:
             cluster("stop", show=True)  # what did start ends again
             raise
         started_here = True
-        state = read_state()
+        state = load.read_state()
         assert state is not None
     else:
         say(f"using the running cluster at {state['url']} (nodes: {', '.join(state['nodes'])})")
@@ -422,7 +404,7 @@ def main() -> int:
             order = node_counts if number % 2 == 0 else node_counts[::-1]
             for nodes in order:
                 cluster("nodes", str(nodes))
-                state = read_state() or state
+                state = load.read_state() or state
                 for mode in modes:
                     make, done, journeys = submission_load(state, spec, mode, args)
                     window = measure(state, per_window, args.warm_up, make, done)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import struct
 import threading
@@ -37,10 +38,33 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CLUSTER_DIR = Path(os.environ.get("RATHAUS_CLUSTER_DIR") or ROOT / "var" / "cluster").resolve()
+STATE_FILE = CLUSTER_DIR / "state.json"
+
+
+def read_state() -> dict[str, Any] | None:
+    """The running cluster's state.json (scripts/cluster.py), or None."""
+    try:
+        state: dict[str, Any] = json.loads(STATE_FILE.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return state
+
+
+def answers(url: str) -> bool:
+    """Whether the cluster at ``url`` answers its health check."""
+    try:
+        return requests.get(url + "/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
 
 FORM_SLUG = "bewohnerparkausweis"  # the demo form with attachments, handled by the Ordnungsamt
 STAFF_EMAILS = ("sachbearbeitung@demo.rathaus.example", "amtsleitung@demo.rathaus.example")

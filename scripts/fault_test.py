@@ -26,7 +26,6 @@ Exit status 0: all held; 1: something did not; 2: no cluster is running.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -40,15 +39,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import clusterload as load  # noqa: E402 - the script's folder is not a package on sys.path
 
-CLUSTER_DIR = Path(os.environ.get("RATHAUS_CLUSTER_DIR") or ROOT / "var" / "cluster").resolve()
-STATE_FILE = CLUSTER_DIR / "state.json"
+CLUSTER_DIR, STATE_FILE = load.CLUSTER_DIR, load.STATE_FILE
 PYTHON = sys.executable
 CLUSTER = [PYTHON, str(ROOT / "scripts" / "cluster.py")]
 RATHAUS = str(Path(PYTHON).parent / "rathaus")
@@ -63,21 +59,6 @@ def stamp(at: float) -> str:
 
 
 # -- the cluster ---------------------------------------------------------------------------
-
-
-def read_state() -> dict[str, Any] | None:
-    try:
-        state: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return state
-
-
-def cluster_up(state: dict[str, Any]) -> bool:
-    try:
-        return requests.get(state["url"] + "/healthz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def rathaus(state: dict[str, Any], *args: str) -> str:
@@ -255,8 +236,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    state = read_state()
-    if state is None or not cluster_up(state):
+    state = load.read_state()
+    if state is None or not load.answers(state["url"]):
         say(
             f"No cluster is running ({STATE_FILE.relative_to(ROOT)} missing or its /healthz "
             "does not answer): start one with `make cluster`, or run `make test-cluster`."

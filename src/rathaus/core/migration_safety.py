@@ -41,11 +41,7 @@ class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        self._ensure_not_in_transaction(schema_editor)
-        operations.AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+        self._run("database_forwards", app_label, schema_editor, from_state, to_state)
 
     def database_backwards(
         self,
@@ -54,11 +50,23 @@ class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        self._run("database_backwards", app_label, schema_editor, from_state, to_state)
+
+    def _run(
+        self,
+        direction: str,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":  # CREATE/DROP INDEX CONCURRENTLY
+            getattr(super(), direction)(app_label, schema_editor, from_state, to_state)
             return
         self._ensure_not_in_transaction(schema_editor)
-        operations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        getattr(operations.AddIndex, direction)(
+            self, app_label, schema_editor, from_state, to_state
+        )
 
 
 @dataclass(frozen=True)

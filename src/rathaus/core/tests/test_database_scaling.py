@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -69,6 +70,26 @@ def test_without_a_replica_marked_reads_use_the_primary() -> None:
         assert ReplicaRouter().db_for_read(Service) is None
 
 
+def _run_django(script: str, tmp_path: Path, **env: str) -> Any:
+    """Run ``script`` in a fresh Python process with Django set up on the test database and
+    ``env``; the JSON it prints last."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "rathaus.settings",
+            "DATABASE_URL": _database_url(),
+            "RATHAUS_VAR_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 READ_BOTH = """
 import json, django
 django.setup()
@@ -118,21 +139,7 @@ def test_marked_selectors_read_from_the_replica_and_writes_go_to_the_primary(
     Service.objects.create(leika_key="99999999000001", name="Replikat-Test A")
     replica_url = request.getfixturevalue("replica_copy")
     Service.objects.create(leika_key="99999999000002", name="Replikat-Test B")  # not yet there
-    result = subprocess.run(
-        [sys.executable, "-c", READ_BOTH],
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "rathaus.settings",
-            "DATABASE_URL": _database_url(),
-            "DATABASE_REPLICA_URL": replica_url,
-            "RATHAUS_VAR_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = _run_django(READ_BOTH, tmp_path, DATABASE_REPLICA_URL=replica_url)
     assert found["marked"] == ["Replikat-Test A"]  # the catalogue export: from the replica
     assert found["plain"] == ["Replikat-Test A", "Replikat-Test B"]  # everything else: primary
     assert Service.objects.filter(name="Replikat-Test A2").exists()  # the write: primary
@@ -163,21 +170,7 @@ print(json.dumps({"pids": pids, "errors": errors}))
 def test_six_threads_share_a_pool_of_two_connections(tmp_path: Path) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the pool is PostgreSQL's (the PostgreSQL tier runs this)")
-    result = subprocess.run(
-        [sys.executable, "-c", POOLED],
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "rathaus.settings",
-            "DATABASE_URL": _database_url(),
-            "RATHAUS_DB_POOL_MAX": "2",
-            "RATHAUS_VAR_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = _run_django(POOLED, tmp_path, RATHAUS_DB_POOL_MAX="2")
     assert found["errors"] == []
     assert len(found["pids"]) == 6  # every thread got its query done ...
     assert len(set(found["pids"])) <= 2  # ... on at most two server connections
